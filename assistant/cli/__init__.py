@@ -21,6 +21,9 @@ _COMMAND_MODULES = (
     "assistant.cli.ingest_cmd",
     "assistant.cli.docs_cmd",
     "assistant.cli.search_cmd",
+    "assistant.cli.sample_cmd",
+    "assistant.cli.models_cmd",
+    "assistant.cli.ask_cmd",
 )
 
 

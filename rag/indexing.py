@@ -1,0 +1,42 @@
+"""The one call that ingests paths into a collection, shared by the CLI and the UI.
+
+    report = ingest_paths(home, ["docs/"], collection="default", store=None)
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ingestion.chunking import Chunker, ChunkSettings
+from ingestion.home import Home
+from ingestion.loaders import DEFAULT_MAX_BYTES
+from ingestion.pipeline import IngestReport, Ingestor, Progress
+from rag.embeddings import Embedder
+from rag.index import DEFAULT_COLLECTION, Index
+
+
+def ingest_paths(
+    home: Home,
+    paths: Sequence[str],
+    *,
+    collection: str = DEFAULT_COLLECTION,
+    store: str | None = None,
+    settings: ChunkSettings | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    embedder: Embedder | None = None,
+    delete_missing: bool = True,
+    progress: Progress | None = None,
+) -> IngestReport:
+    settings = settings or ChunkSettings()
+    index = Index.open(home, collection=collection, store=store, embedder=embedder)
+    try:
+        ingestor = Ingestor(
+            records=index.records,
+            sink=index,
+            chunker=Chunker(settings=settings, tokenize=index.embedder.tokenize),
+            collection=index.collection,
+            max_bytes=max_bytes,
+        )
+        return ingestor.run(paths, delete_missing=delete_missing, progress=progress)
+    finally:
+        index.close()
