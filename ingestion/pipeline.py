@@ -139,6 +139,26 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
+    def remove(self, sources: Iterable[str]) -> IngestReport:
+        """Delete documents from the collection by source (as ``ragft docs`` lists them)."""
+        started = time.perf_counter()
+        report = IngestReport(self.collection)
+        report.recovered = self.recover()
+        existing = self.records.documents(self.collection)
+        gone: list[_Pending] = []
+        for source in dict.fromkeys(sources):
+            rec = existing.get(source) or existing.get(str(Path(source).expanduser().resolve()))
+            if rec is None:
+                report.failed.append({"path": source, "error": f"{source} is not in collection '{self.collection}' (see `ragft docs`)"})
+                continue
+            ids = sorted(self.records.chunk_ids(self.collection, rec.source))
+            gone.append(_Pending(DocumentChange(rec.source, rec.kind, rec.content_hash, rec.chunker, None), [], ids, "deleted"))
+        if gone:
+            self._write(gone, report)
+        self.sink.flush()
+        report.seconds = time.perf_counter() - started
+        return report
+
     def recover(self) -> int:
         """Finish or undo the vector writes of an interrupted run (see ``ingestion.records``)."""
         orphans, sources = self.records.recover(self.collection)

@@ -15,6 +15,16 @@ from rag.embeddings import Embedder
 from rag.index import DEFAULT_COLLECTION, Index
 
 
+def _ingestor(index: Index, settings: ChunkSettings, max_bytes: int) -> Ingestor:
+    return Ingestor(
+        records=index.records,
+        sink=index,
+        chunker=Chunker(settings=settings, tokenize=index.embedder.tokenize),
+        collection=index.collection,
+        max_bytes=max_bytes,
+    )
+
+
 def ingest_paths(
     home: Home,
     paths: Sequence[str],
@@ -30,13 +40,16 @@ def ingest_paths(
     settings = settings or ChunkSettings()
     index = Index.open(home, collection=collection, store=store, embedder=embedder)
     try:
-        ingestor = Ingestor(
-            records=index.records,
-            sink=index,
-            chunker=Chunker(settings=settings, tokenize=index.embedder.tokenize),
-            collection=index.collection,
-            max_bytes=max_bytes,
-        )
+        ingestor = _ingestor(index, settings, max_bytes)
         return ingestor.run(paths, delete_missing=delete_missing, progress=progress)
+    finally:
+        index.close()
+
+
+def remove_documents(home: Home, sources: Sequence[str], *, collection: str = DEFAULT_COLLECTION) -> IngestReport:
+    """Delete documents (by source path) from a collection's records, lexical index and vectors."""
+    index = Index.open(home, collection=collection, create=False)
+    try:
+        return _ingestor(index, ChunkSettings(), DEFAULT_MAX_BYTES).remove(sources)
     finally:
         index.close()

@@ -22,6 +22,7 @@ _COMMAND_MODULES = (
     "assistant.cli.docs_cmd",
     "assistant.cli.search_cmd",
     "assistant.cli.sample_cmd",
+    "assistant.cli.doctor_cmd",
     "assistant.cli.models_cmd",
     "assistant.cli.ask_cmd",
 )

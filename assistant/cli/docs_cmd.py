@@ -7,6 +7,7 @@ import argparse
 from assistant.cli.common import home_of
 from ingestion.records import RecordManager
 from rag.index import validate_collection
+from rag.indexing import remove_documents
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -14,12 +15,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("docs", help="list ingested documents")
     p.add_argument("--collection", default="default", help="collection name (default: default)")
+    p.add_argument("--delete", nargs="+", metavar="SOURCE", default=None, help="delete these documents from the index")
     add_json_flag(p)
     p.set_defaults(handler=run, render=render)
 
 
 def run(args: argparse.Namespace) -> dict:
     validate_collection(args.collection)
+    if args.delete:
+        report = remove_documents(home_of(args), args.delete, collection=args.collection).as_json()
+        return {"collection": args.collection, "deleted": report["deleted"], "chunks_deleted": report["chunks_deleted"], "failed": report["failed"]}
     records = RecordManager(home_of(args).records_db)
     try:
         docs = [d.as_json() for d in records.documents(args.collection).values()]
@@ -29,6 +34,9 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def render(payload: dict) -> str:
+    if "deleted" in payload:
+        lines = [f"deleted {payload['deleted']} documents ({payload['chunks_deleted']} chunks)"]
+        return "\n".join(lines + [f"  failed: {f['path']}: {f['error']}" for f in payload["failed"]])
     if not payload["documents"]:
         return f"collection {payload['collection']} has no documents (run `ragft ingest PATH`)"
     return "\n".join(

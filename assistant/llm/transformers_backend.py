@@ -176,7 +176,7 @@ class TransformersChatModel(LocalChatModel):
 def _load_error(source: str, is_local: bool, exc: Exception) -> ModelError:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     offline = os.environ.get("HF_HUB_OFFLINE", "") not in ("", "0", "false", "False")
-    if "trust_remote_code" in text:
+    if "trust_remote_code" in str(exc) or "custom code" in text:
         return ModelError(
             f"{source} needs its own Python code to load, and trust_remote_code is off",
             fix="set trust_remote_code: true for it in HOME/models.json only if you trust its author",

@@ -65,3 +65,17 @@ def test_errors_are_one_line_with_exit_codes(ragft, args, code, needle):
     assert needle in proc.stderr
     if code == 1:
         assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_docs_delete_removes_a_document_everywhere(ragft, docs):
+    ragft("ingest", str(docs), check=True)
+    target = str(docs / "pricing.md")
+    out = json_of(ragft("docs", "--delete", target, str(docs / "nope.md"), "--json", check=True))
+    assert out["deleted"] == 1 and out["chunks_deleted"] >= 1
+    assert [f["path"] for f in out["failed"]] == [str(docs / "nope.md")]
+    listed = json_of(ragft("docs", "--json", check=True))["documents"]
+    assert target not in {d["source"] for d in listed}
+    hits = json_of(ragft("search", "team plan seat price", "--mode", "lexical", "--json", check=True))["hits"]
+    assert all(h["source"] != target for h in hits)
+    health = json_of(ragft("doctor", "--json", check=True))
+    assert health["ok"] is True

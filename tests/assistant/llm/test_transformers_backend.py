@@ -56,6 +56,18 @@ def test_same_prompt_tokens_on_llamacpp_and_transformers(hf_model, llama, messag
 
 
 @pytest.mark.slow
+def test_same_tokens_for_random_text(hf_model, llama):
+    # Digits, symbols that are \p{N} (½ ² Ⅸ ٣), CJK, emoji, odd spaces: where pre-tokenizers differ.
+    import random
+
+    rng = random.Random(0)
+    alphabet = [chr(c) for c in range(32, 127)] + list("½é—🚀中٣²Ⅸ\u00a0\u3000\n\t") + ["  "]
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+        assert hf_model.tokenize(text) == llama.tokenize(text), text
+
+
+@pytest.mark.slow
 def test_same_greedy_answer_on_both_backends(hf_model, llama):
     # Same weights (the GGUF, dequantized) and same prompt tokens: the greedy answers agree.
     assert hf_model.generate(QUESTION, GREEDY).text == llama.generate(QUESTION, GREEDY).text
