@@ -46,3 +46,23 @@ class LexicalIndex:
             (match, collection, k),
         )
         return [(cid, -float(score)) for cid, score in rows]
+
+    def doc_freq(self, terms: list[str], *, collection: str) -> dict[str, int]:
+        """How many chunks of ``collection`` contain each term (porter-stemmed, like search)."""
+        out: dict[str, int] = {}
+        for term in terms:
+            match = fts_query(term)
+            if match is None:
+                out[term] = 0
+                continue
+            (n,) = self._db.execute(
+                "SELECT count(*) FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+                "WHERE chunks_fts MATCH ? AND c.collection = ?",
+                (match, collection),
+            ).fetchone()
+            out[term] = int(n)
+        return out
+
+    def chunk_count(self, *, collection: str) -> int:
+        (n,) = self._db.execute("SELECT count(*) FROM chunks WHERE collection = ?", (collection,)).fetchone()
+        return int(n)

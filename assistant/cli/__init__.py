@@ -25,6 +25,8 @@ _COMMAND_MODULES = (
     "assistant.cli.doctor_cmd",
     "assistant.cli.models_cmd",
     "assistant.cli.ask_cmd",
+    "assistant.cli.chat_cmd",
+    "assistant.cli.dataset_cmd",
 )
 
 

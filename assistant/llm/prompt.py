@@ -15,7 +15,7 @@ from finetune.gguf_header import read_gguf_header
 from ingestion.errors import ModelError
 from rag.chat_model import ChatMessage
 
-# ChatML, used only when a checkpoint ships no template at all (then say so in the name).
+# ChatML: the fallback for a checkpoint or GGUF that ships no chat template at all.
 CHATML = (
     "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
     "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"

@@ -179,7 +179,7 @@ def _describe_hf(spec: ModelSpec, home: Home) -> tuple[str, bool, str, float | N
         return spec.path or "", False, "bitsandbytes is not installed", None
     if spec.path == BUNDLED:
         path = hf_checkpoint_dir(home)
-        problem = checkpoint_problem(path)
+        problem = checkpoint_problem(path, bundled_gguf())
         # Not converted yet is still usable offline: the first load converts it.
         status = "ready" if problem is None else f"{problem}; converted from the bundled GGUF on first use"
         return str(path), problem is None, status, _size_mb(list(path.glob("*.safetensors")))
