@@ -30,6 +30,18 @@ def fts_query(text: str) -> str | None:
     return " OR ".join('"' + w.replace('"', '""') + '"' for w in words)
 
 
+# Rank inside FTS5 first and join the chunk rows of the top hits only: joining every match to
+# ``chunks`` before sorting costs one B-tree lookup per matching row (3x slower at 100k chunks,
+# see benchmarks/RESULTS.md). The subquery has a LIMIT, so SQLite does not flatten it into the
+# join. The collection filter comes after the LIMIT, so ``search`` widens the window when other
+# collections' chunks crowd the top.
+_TOP = (
+    "SELECT f.s, c.chunk_id, c.collection FROM ("
+    "SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts WHERE chunks_fts MATCH ? "
+    "ORDER BY s LIMIT ?) f JOIN chunks c ON c.id = f.rowid ORDER BY f.s"
+)
+
+
 class LexicalIndex:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._db = connection
@@ -39,30 +51,10 @@ class LexicalIndex:
         match = fts_query(query)
         if match is None or k <= 0:
             return []
-        rows = self._db.execute(
-            "SELECT c.chunk_id, bm25(chunks_fts, 1.0, 0.5) AS s FROM chunks_fts "
-            "JOIN chunks c ON c.id = chunks_fts.rowid "
-            "WHERE chunks_fts MATCH ? AND c.collection = ? ORDER BY s LIMIT ?",
-            (match, collection, k),
-        )
-        return [(cid, -float(score)) for cid, score in rows]
-
-    def doc_freq(self, terms: list[str], *, collection: str) -> dict[str, int]:
-        """How many chunks of ``collection`` contain each term (porter-stemmed, like search)."""
-        out: dict[str, int] = {}
-        for term in terms:
-            match = fts_query(term)
-            if match is None:
-                out[term] = 0
-                continue
-            (n,) = self._db.execute(
-                "SELECT count(*) FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
-                "WHERE chunks_fts MATCH ? AND c.collection = ?",
-                (match, collection),
-            ).fetchone()
-            out[term] = int(n)
-        return out
-
-    def chunk_count(self, *, collection: str) -> int:
-        (n,) = self._db.execute("SELECT count(*) FROM chunks WHERE collection = ?", (collection,)).fetchone()
-        return int(n)
+        window = k
+        while True:
+            rows = self._db.execute(_TOP, (match, window)).fetchall()
+            hits = [(cid, -float(score)) for score, cid, col in rows if col == collection]
+            if len(hits) >= k or len(rows) < window:  # enough, or every match was seen
+                return hits[:k]
+            window *= 4

@@ -69,7 +69,16 @@ class FaissStore:
     def query(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         if k <= 0 or self._index.ntotal == 0:
             return []
-        scores, keys = self._index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)
+        # One query vector gains nothing from OpenMP threads: faiss-cpu 1.15 splits the scan and
+        # spends ~5x the CPU doing it (8.7 ms single-threaded vs 49 ms with 2 threads at 100k
+        # vectors on 2 shared cores; benchmarks/RESULTS.md). omp_set_num_threads sets the calling
+        # thread's own setting, and the previous value comes back after the search.
+        threads = self._faiss.omp_get_max_threads()
+        self._faiss.omp_set_num_threads(1)
+        try:
+            scores, keys = self._index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), k)
+        finally:
+            self._faiss.omp_set_num_threads(threads)
         return [(self._names[key], float(s)) for s, key in zip(scores[0], keys[0]) if key >= 0 and key in self._names]
 
     def ids(self) -> set[str]:
