@@ -88,7 +88,12 @@ def worker(name: str, home_dir: str | None, max_tokens: int) -> dict:
     start = time.perf_counter()
     model = get_model(BACKENDS[name], home=Home.resolve(home_dir))
     load_s = time.perf_counter() - start
-    weights = model.path.stat().st_size if name == "llamacpp-gguf" else model.weights_bytes
+    if name == "llamacpp-gguf":
+        weights, threads = model.path.stat().st_size, model.llm.n_threads
+    else:
+        import torch
+
+        weights, threads = model.weights_bytes, torch.get_num_threads()
     opts = GenerationOptions(deterministic=True, max_tokens=max_tokens)
     model.generate([{"role": "user", "content": "Hello"}], GenerationOptions(deterministic=True, max_tokens=4))
     prompt_tokens = decode_tokens = 0
@@ -110,6 +115,7 @@ def worker(name: str, home_dir: str | None, max_tokens: int) -> dict:
         "weights_mb": round(weights / 2**20, 1),
         "peak_rss_mb": peak_rss_mb(),
         "load_s": round(load_s, 2),
+        "threads": threads,  # each library's default: llama.cpp half the cores, torch all
         "decode_tokens": decode_tokens,
         "prompt_tokens": prompt_tokens,
     }

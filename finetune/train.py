@@ -84,7 +84,7 @@ class TrainConfig:
     weight_decay: float = 0.0
     """AdamW weight decay on the LoRA weights"""
     lora_r: int = 16
-    """LoRA rank"""
+    """LoRA rank: the inner dimension of each low-rank update"""
     lora_alpha: int = 32
     """LoRA scaling numerator (the update is scaled by alpha / r)"""
     lora_dropout: float = 0.05
@@ -390,7 +390,7 @@ def _callbacks():
                     self.last[key] = f"{logs[key]:.3f}"
             if self.enabled:
                 self.bar.set_postfix(self.last, refresh=True)
-            elif "eval_loss" in logs or state.global_step % max(1, state.max_steps // 10) == 0:
+            elif "eval_loss" in logs or ("loss" in logs and state.global_step % max(1, state.max_steps // 10) == 0):
                 print(f"ragft finetune: step {state.global_step}/{state.max_steps} epoch {state.epoch or 0:.2f} "
                       + " ".join(f"{k} {v}" for k, v in self.last.items()), file=sys.stderr, flush=True)
 
@@ -412,8 +412,18 @@ def _callbacks():
             if state.global_step % self.save_steps == 0:
                 control.should_save = True
             if self.requested.is_set():
-                control.should_save = True
                 control.should_training_stop = True
+                # Mid-epoch: checkpoint now. At an epoch's end, the epoch's eval runs first and the
+                # per-epoch save follows it, so the checkpoint knows that eval (early stopping state).
+                if not _epoch_boundary(state):
+                    control.should_save = True
+            return control
+
+        def on_epoch_end(self, args, state, control, **kwargs):
+            if self.requested.is_set() and not _epoch_boundary(state):
+                # The loop left a half epoch: no eval on it, and the checkpoint is already written.
+                control.should_evaluate = False
+                control.should_save = False
             return control
 
     return MetricsWriter, Progress, Stopper
@@ -440,6 +450,7 @@ class TrainResult:
     seconds: float
     tokens_per_s: float
     peak_rss_mb: float
+    model_bytes: int  # the base model's weights in memory (NF4 under --qlora) plus the adapter
     examples: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -560,6 +571,7 @@ class LoRARecipe:
         from trl import SFTConfig, SFTTrainer
 
         disable_progress_bars()
+        _quiet_library_noise()
         cfg = self.cfg
         has_eval = bool(self.eval_rows)
         args = SFTConfig(
@@ -593,6 +605,7 @@ class LoRARecipe:
             report_to="none",
             disable_tqdm=True,
             dataloader_num_workers=0,
+            dataloader_pin_memory=_on_gpu(),
         )
         lora = LoraConfig(
             r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout, bias="none", task_type="CAUSAL_LM",
@@ -652,7 +665,8 @@ class LoRARecipe:
             early_stopped=bool(evals) and not self.interrupted and state.global_step < state.max_steps,
             train_tokens=tokens_now, seconds=round(seconds, 2),
             tokens_per_s=round(tokens_now / seconds, 1) if seconds > 0 else 0.0,
-            peak_rss_mb=round(peak_rss_mb(), 1), examples=self.counts, notes=self.notes,
+            peak_rss_mb=round(peak_rss_mb(), 1), model_bytes=int(self.trainer.model.get_memory_footprint()),
+            examples=self.counts, notes=self.notes,
         )
         self._write_entry(status=result.status, result=result)
         return result
@@ -684,6 +698,23 @@ class LoRARecipe:
                                 if k not in ("name", "status", "adapter_dir", "metrics_path", "notes", "examples")}
             entry["notes"] = result.notes
         registry.write_entry(self.home, self.cfg.name, entry)
+
+
+def _epoch_boundary(state) -> bool:
+    return abs((state.epoch or 0.0) - round(state.epoch or 0.0)) < 1e-6
+
+
+def _on_gpu() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _quiet_library_noise() -> None:
+    import warnings
+
+    # TRL's config still sets transformers' deprecated `gradient_checkpointing` alias itself.
+    warnings.filterwarnings("ignore", message=r".*gradient_checkpointing.* is deprecated", category=FutureWarning)
 
 
 def _last_checkpoint(folder: Path) -> str | None:

@@ -25,7 +25,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ingestion.errors import ConfigError
-from rag.lexical import STOPWORDS
+from rag.lexical import STOPWORDS, fts_query
 
 _WORD = re.compile(r"[\w][\w.,:/+-]*[\w]|\w", re.UNICODE)
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
@@ -94,11 +94,24 @@ class Sentence:
         return self.text
 
 
+def doc_freq(db, term: str, collection: str) -> int:
+    """How many chunks of ``collection`` contain ``term`` (FTS5, porter-stemmed like search)."""
+    match = fts_query(term)
+    if match is None:
+        return 0
+    row = db.execute(
+        "SELECT count(*) FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid "
+        "WHERE chunks_fts MATCH ? AND c.collection = ?",
+        (match, collection),
+    ).fetchone()
+    return int(row[0])
+
+
 class EvidenceScorer:
     """Scores sentences against a question with the index's embedder and term statistics.
 
-    ``index`` needs ``embedder`` (``embed_query``/``embed_documents``), ``lexical`` (``doc_freq``,
-    ``chunk_count``) and ``collection`` — ``rag.index.Index`` has all three.
+    ``index`` is a ``rag.index.Index``: its embedder scores sentences, its record database (the
+    FTS5 table beside the chunks) gives term statistics.
     """
 
     def __init__(self, index, *, cache_size: int = 4096) -> None:
@@ -111,13 +124,14 @@ class EvidenceScorer:
     # -- term statistics --------------------------------------------------------------------
     def idf(self, term_list: Sequence[str]) -> dict[str, float]:
         """BM25-style IDF per term; a term no chunk contains gets the highest weight."""
-        n = self.index.lexical.chunk_count(collection=self.index.collection)
+        db, collection = self.index.records.connection, self.index.collection
+        (n,) = db.execute("SELECT count(*) FROM chunks WHERE collection = ?", (collection,)).fetchone()
         if n != self._n:  # the collection changed: statistics are stale
             self._df.clear()
             self._n = n
-        missing = [t for t in term_list if t not in self._df]
-        if missing:
-            self._df.update(self.index.lexical.doc_freq(missing, collection=self.index.collection))
+        for term in term_list:
+            if term not in self._df:
+                self._df[term] = doc_freq(db, term, collection)
         return {t: math.log(1 + (n - self._df[t] + 0.5) / (self._df[t] + 0.5)) for t in term_list}
 
     def overlap(self, question_terms: Sequence[str], idf: dict[str, float], text: str) -> float:

@@ -27,6 +27,9 @@ _COMMAND_MODULES = (
     "assistant.cli.ask_cmd",
     "assistant.cli.chat_cmd",
     "assistant.cli.dataset_cmd",
+    "assistant.cli.finetune_cmd",
+    "assistant.cli.adapters_cmd",
+    "assistant.cli.export_cmd",
 )
 
 

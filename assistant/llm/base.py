@@ -49,7 +49,7 @@ class ModelSpec:
     retries: int = 2
     """Extra attempts on connect errors, 429 and 5xx before the first token (openai)."""
     n_threads: int | None = None
-    """CPU threads for llama.cpp / torch; default: all cores."""
+    """CPU threads for llama.cpp (default: half the cores) / torch (default: torch's own)."""
     description: str = ""
 
     def __post_init__(self) -> None:

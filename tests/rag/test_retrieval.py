@@ -69,3 +69,16 @@ def test_bad_arguments_name_the_option(index):
         Retriever(index).search("x", mode="fuzzy")
     with pytest.raises(ConfigError, match="-k"):
         Retriever(index).search("x", k=0)
+
+
+def test_lexical_hits_stay_in_their_collection_when_others_rank_higher(index, make_index, tmp_path):
+    # 30 chunks of another collection outrank this collection's only match for the query.
+    other_root = tmp_path / "other"
+    other_root.mkdir()
+    for i in range(30):
+        (other_root / f"o{i}.md").write_text(f"# Annual leave {i}\n\nAnnual leave, annual leave and more annual leave {i}.", encoding="utf-8")
+    other = make_index(collection="other-docs")
+    ingest(other, [other_root])
+    hits = Retriever(index).search("annual leave", k=2, mode="lexical").hits
+    assert [h.source.rsplit("/", 1)[-1] for h in hits] == ["leave.md"]
+    assert len(Retriever(other).search("annual leave", k=40, mode="lexical").hits) == 30

@@ -1,0 +1,88 @@
+"""``ragft finetune --data FILE [--name NAME] [--base MODEL] [--qlora] [--preset quick|full] ... [--json]``
+
+Trains a LoRA/QLoRA adapter (``finetune.train``), then merges it (``finetune.merge``) so that
+bitsandbytes quantization at load time and ``ragft export`` can start from the merged checkpoint.
+The flags are ``TrainConfig``'s fields; their help is the fields' docstrings. A flag left out
+takes the preset's value. Ctrl-C stops after the current step with a checkpoint; re-running the
+same command (or adding ``--resume``) continues from it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from assistant.cli.common import home_of, progress_enabled
+from finetune.train import PRESETS, TrainConfig, field_help, field_types
+
+_POSITIONAL_LIKE = {"data"}  # required, no preset default
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    from assistant.cli import add_json_flag
+
+    p = sub.add_parser("finetune", help="train a LoRA/QLoRA adapter on an instruction dataset",
+                       description="Train a LoRA/QLoRA adapter on an instruction dataset (see `ragft dataset build`).")
+    helps, types = field_help(), field_types()
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        kind, choices = types[f.name]
+        text = helps.get(f.name, "")
+        preset_values = {name: values[f.name] for name, values in PRESETS.items() if f.name in values}
+        if preset_values:
+            text += " (" + ", ".join(f"{k}: {v}" for k, v in preset_values.items()) + ")"
+        elif f.default is not dataclasses.MISSING and f.default is not None and f.name != "preset":
+            text += f" (default: {f.default})"
+        if f.name in _POSITIONAL_LIKE:
+            p.add_argument(flag, required=True, type=Path, metavar="FILE", help=text)
+        elif kind is bool:
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, help=text)
+        elif choices:
+            p.add_argument(flag, choices=choices, default=None, help=text + " (default: quick)" if f.name == "preset" else text)
+        else:
+            p.add_argument(flag, type=kind if kind in (int, float) else str, default=None, help=text)
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run of --name from its last checkpoint "
+                   "(re-running the same command does this too)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing adapter of the same name")
+    p.add_argument("--no-merge", dest="merge", action="store_false", help="skip merging the adapter into the base weights")
+    add_json_flag(p)
+    p.set_defaults(handler=run, render=render)
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if f.name != "preset"}
+    return TrainConfig.from_preset(args.preset or "quick", **values)
+
+
+def run(args: argparse.Namespace) -> dict:
+    from finetune.merge import merge_adapter
+    from finetune.train import finetune
+
+    config = config_from_args(args)
+    home = home_of(args)
+    result = finetune(config, home, resume=args.resume, overwrite=args.overwrite, progress=progress_enabled())
+    if result.status == "interrupted":
+        # The CLI edge reports it ("interrupted; re-run the same command to resume") with exit 130.
+        raise KeyboardInterrupt
+    payload = result.as_json()
+    payload["merged_dir"] = str(merge_adapter(home, config.name).path) if args.merge else None  # type: ignore[arg-type]
+    return payload
+
+
+def render(payload: dict) -> str:
+    lines = [
+        f"adapter {payload['name']}: {payload['global_step']} steps, {payload['epochs']} epochs in {payload['seconds']:.0f} s "
+        f"({payload['tokens_per_s']:.0f} tokens/s)",
+        f"  train loss {_num(payload['train_loss'])}" + (f", best eval loss {payload['best_eval_loss']:.3f}" if payload["best_eval_loss"] is not None else "")
+        + (" (stopped early)" if payload["early_stopped"] else ""),
+        f"  adapter: {payload['adapter_dir']}",
+    ]
+    if payload.get("merged_dir"):
+        lines.append(f"  merged:  {payload['merged_dir']}")
+    lines += [f"  note: {n}" for n in payload.get("notes") or []]
+    return "\n".join(lines)
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"

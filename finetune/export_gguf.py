@@ -1,0 +1,363 @@
+"""Export a merged checkpoint to GGUF for llama.cpp / Ollama, and verify it against the merged model.
+
+    ragft export NAME --format gguf --quant q8_0     # -> HOME/adapters/NAME/export/NAME-q8_0.gguf
+
+Built from well-kept parts, no home-made format:
+
+1. ``gguf`` (llama.cpp's own Python package) writes an f32/f16 GGUF: tensor names come from
+   transformers' GGUF mapping (``get_gguf_hf_weights_map``, the table transformers itself loads
+   GGUF files with), the q/k projections get llama.cpp's rotary permutation (the inverse of what
+   transformers undoes on load), architecture keys come from the model config, and the tokenizer
+   (vocabulary, merges, special ids, pre-tokenizer, chat template) is copied key by key from a
+   GGUF of the base model -- for the default model, the bundled file it was converted from.
+2. llama.cpp's quantizer (``llama_model_quantize`` through llama-cpp-python) turns it into
+   q8_0 / q4_k_m.
+3. Verification: teacher-forced top-1 next-token agreement between llama.cpp on the export and
+   transformers on the merged checkpoint over held-out text (the dataset's validation and test
+   conversations), and greedy-answer agreement on the validation questions. Thresholds:
+   f32/f16 >= 99.9%, q8_0 >= 95%, q4_k_m >= 85% (4-bit rounding flips near-ties; reported).
+
+Only llama-architecture models (SmolLM, Llama 2/3 without rope scaling, TinyLlama, ...) are
+supported; for others, merge and use llama.cpp's ``convert_hf_to_gguf.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from finetune import registry
+from ingestion.errors import ConfigError, ModelError, TrainingError
+from ingestion.home import Home
+
+QUANTS = ("f32", "f16", "q8_0", "q4_k_m")
+# llama.cpp's llama_ftype values (llama.h)
+_FTYPE = {"f32": 0, "f16": 1, "q8_0": 7, "q4_k_m": 15}
+THRESHOLDS = {"f32": 0.999, "f16": 0.999, "q8_0": 0.95, "q4_k_m": 0.85}
+SUPPORTED_ARCHS = ("llama",)
+
+
+# --------------------------------------------------------------------------------------------
+# 1. HF checkpoint -> f32/f16 GGUF
+# --------------------------------------------------------------------------------------------
+def permute_qk(weights, n_head: int, n_head_kv: int | None = None):
+    """llama.cpp's rotary layout for q/k rows (convert_hf_to_gguf.py ``LlamaModel.permute``);
+    transformers' ``LlamaTensorProcessor._reverse_permute_weights`` is its inverse."""
+    if n_head_kv is not None and n_head != n_head_kv:
+        n_head = n_head_kv
+    return (weights.reshape(n_head, 2, weights.shape[0] // n_head // 2, *weights.shape[1:])
+            .swapaxes(1, 2).reshape(weights.shape))
+
+
+def _tokenizer_fields(tokenizer_gguf: Path, vocab_size: int) -> list[tuple[str, Any, list]]:
+    """``(key, value, types)`` of every ``tokenizer.*`` field of a GGUF."""
+    from gguf import GGUFReader
+
+    try:
+        reader = GGUFReader(str(tokenizer_gguf))
+    except Exception as exc:
+        raise ModelError(f"cannot read tokenizer GGUF {tokenizer_gguf}: {exc}", fix="pass a valid .gguf of the base model") from exc
+    out = []
+    for key, fld in reader.fields.items():
+        if key.startswith("tokenizer."):
+            out.append((key, fld.contents(), list(fld.types)))
+    tokens = next((v for k, v, _ in out if k == "tokenizer.ggml.tokens"), None)
+    if not tokens:
+        raise ModelError(f"{tokenizer_gguf} holds no tokenizer", fix="pass a GGUF of the base model with --tokenizer-gguf")
+    if len(tokens) != vocab_size:
+        raise ModelError(
+            f"{tokenizer_gguf} has {len(tokens)} tokens but the model's vocabulary is {vocab_size}",
+            fix="pass a GGUF of the same base model with --tokenizer-gguf",
+        )
+    return out
+
+
+def write_gguf(merged_dir: Path, out: Path, *, tokenizer_gguf: Path, dtype: str = "f32", name: str = "") -> Path:
+    """Write ``merged_dir`` (a llama-architecture HF checkpoint) as an f32 or f16 GGUF at ``out``."""
+    import numpy as np
+    import torch
+    from gguf import GGUFValueType, GGUFWriter
+    from transformers import AutoConfig, AutoModelForCausalLM
+    from transformers.modeling_gguf_pytorch_utils import TensorProcessor, get_gguf_hf_weights_map
+
+    if dtype not in ("f32", "f16"):
+        raise ConfigError(f"write_gguf dtype must be f32 or f16, got {dtype!r}")
+    config = AutoConfig.from_pretrained(merged_dir)
+    arch = config.model_type
+    if arch not in SUPPORTED_ARCHS:
+        raise TrainingError(f"GGUF export supports the llama architecture, not {arch!r}",
+                            fix="use the merged checkpoint with llama.cpp's convert_hf_to_gguf.py")
+    rope = getattr(config, "rope_parameters", None) or {}
+    if rope.get("rope_type", "default") != "default":
+        raise TrainingError(f"GGUF export does not handle rope scaling {rope.get('rope_type')!r}",
+                            fix="use llama.cpp's convert_hf_to_gguf.py on the merged checkpoint")
+    fields = _tokenizer_fields(tokenizer_gguf, config.vocab_size)
+    model = AutoModelForCausalLM.from_pretrained(merged_dir, dtype=torch.float32, use_safetensors=True)
+    to_gguf = {hf: gg for gg, hf in get_gguf_hf_weights_map(model, TensorProcessor()).items()}
+    state = model.state_dict()
+
+    n_head, n_kv = config.num_attention_heads, config.num_key_value_heads
+    head_dim = getattr(config, "head_dim", None) or config.hidden_size // n_head
+    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
+    writer = GGUFWriter(str(tmp), arch)
+    try:
+        writer.add_name(name or out.stem)
+        writer.add_file_type(_FTYPE[dtype])
+        writer.add_block_count(config.num_hidden_layers)
+        writer.add_context_length(config.max_position_embeddings)
+        writer.add_embedding_length(config.hidden_size)
+        writer.add_feed_forward_length(config.intermediate_size)
+        writer.add_head_count(n_head)
+        writer.add_head_count_kv(n_kv)
+        if head_dim != config.hidden_size // n_head:
+            writer.add_key_length(head_dim)
+            writer.add_value_length(head_dim)
+        writer.add_rope_dimension_count(head_dim)
+        writer.add_rope_freq_base(float(rope.get("rope_theta", getattr(config, "rope_theta", 10000.0))))
+        writer.add_layer_norm_rms_eps(float(config.rms_norm_eps))
+        writer.add_vocab_size(config.vocab_size)
+        for key, value, types in fields:
+            sub = types[1] if types[0] == GGUFValueType.ARRAY else None
+            writer.add_key_value(key, value, types[0], sub_type=sub)
+
+        tied = bool(getattr(config, "tie_word_embeddings", False))
+        for hf_name, tensor in state.items():
+            if tied and hf_name == "lm_head.weight":
+                continue  # llama.cpp reuses token_embd when output.weight is absent
+            gg = to_gguf.get(hf_name)
+            if gg is None:
+                if hf_name.endswith("rotary_emb.inv_freq"):
+                    continue
+                raise TrainingError(f"no GGUF name for tensor {hf_name}", fix="this checkpoint layout is not supported; use convert_hf_to_gguf.py")
+            data = tensor.detach().float().numpy()
+            if ".attn_q." in gg:
+                data = permute_qk(data, n_head, n_head)
+            elif ".attn_k." in gg:
+                data = permute_qk(data, n_head, n_kv)
+            # 1-D tensors (norms) stay f32, as llama.cpp's own converter keeps them.
+            data = data.astype(np.float16 if dtype == "f16" and data.ndim > 1 else np.float32)
+            writer.add_tensor(gg, np.ascontiguousarray(data))
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        os.replace(tmp, out)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# 2. llama.cpp's quantizer
+# --------------------------------------------------------------------------------------------
+def quantize_gguf(src: Path, dst: Path, quant: str, *, threads: int = 0) -> Path:
+    import llama_cpp
+
+    if quant not in ("q8_0", "q4_k_m"):
+        raise ConfigError(f"--quant {quant!r} is not a llama.cpp quantization here", fix="use q8_0 or q4_k_m")
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = _FTYPE[quant]
+    params.nthread = threads
+    tmp = dst.with_name(f".{dst.name}.tmp-{os.getpid()}")
+    try:
+        rc = llama_cpp.llama_model_quantize(str(src).encode(), str(tmp).encode(), params)
+        if rc != 0:
+            raise TrainingError(f"llama.cpp could not quantize {src.name} to {quant} (code {rc})", fix="check free disk space and retry")
+        os.replace(tmp, dst)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return dst
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Verification against the merged model
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Verification:
+    quant: str
+    top1_agreement: float  # teacher-forced next-token argmax equal, over all held-out positions
+    tokens: int
+    greedy_answer_agreement: float | None  # identical greedy answers on validation questions
+    questions: int
+    threshold: float
+    passed: bool
+    seconds: float
+    examples: list[dict[str, str]] = field(default_factory=list)  # a few disagreeing answers
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+_FALLBACK_TEXT = (
+    "The quarterly report lists revenue by region, the number of new customers and the changes to the "
+    "support process. Each office reviews its travel budget in March and again in September."
+)
+
+
+def held_out(dataset: Path | None, tokenizer, *, max_tokens: int = 512, max_questions: int = 8):
+    """(teacher-forced sequences, validation prompts) from the dataset's held-out rows."""
+    import json
+
+    rows = []
+    if dataset is not None and dataset.is_file():
+        with open(dataset, encoding="utf-8") as f:
+            rows = [r for r in (json.loads(l) for l in f if l.strip()) if r.get("split") in ("validation", "test")]
+    sequences, total = [], 0
+    for r in rows:
+        ids = tokenizer.apply_chat_template(r["messages"], tokenize=True, return_dict=False)
+        ids = list(ids["input_ids"] if isinstance(ids, dict) else ids)
+        sequences.append(ids[: max_tokens - total])
+        total += len(sequences[-1])
+        if total >= max_tokens:
+            break
+    if total < 16:  # no held-out rows: a neutral paragraph, rendered as a chat
+        msgs = [{"role": "user", "content": "Summarise the note."}, {"role": "assistant", "content": _FALLBACK_TEXT}]
+        ids = tokenizer.apply_chat_template(msgs, tokenize=True, return_dict=False)
+        sequences.append(list(ids["input_ids"] if isinstance(ids, dict) else ids)[:max_tokens])
+    prompts = []
+    for r in [r for r in rows if r.get("split") == "validation"][:max_questions]:
+        ids = tokenizer.apply_chat_template(r["messages"][:-1], tokenize=True, add_generation_prompt=True, return_dict=False)
+        prompts.append(list(ids["input_ids"] if isinstance(ids, dict) else ids))
+    return sequences, prompts
+
+
+def verify_gguf(gguf_path: Path, merged_dir: Path, *, quant: str, dataset: Path | None = None,
+                max_tokens: int = 512, max_questions: int = 8, answer_tokens: int = 24) -> Verification:
+    import numpy as np
+    import torch
+    from llama_cpp import Llama
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    start = time.perf_counter()
+    tokenizer = AutoTokenizer.from_pretrained(merged_dir)
+    model = AutoModelForCausalLM.from_pretrained(merged_dir, dtype=torch.float32, use_safetensors=True).eval()
+    sequences, prompts = held_out(dataset, tokenizer, max_tokens=max_tokens, max_questions=max_questions)
+    n_ctx = max(max(len(s) for s in sequences), max((len(p) for p in prompts), default=0) + answer_tokens) + 8
+    llm = Llama(model_path=str(gguf_path), n_ctx=n_ctx, n_batch=n_ctx, logits_all=True, verbose=False,
+                n_threads=max(1, (os.cpu_count() or 2)))
+    end_ids = {tokenizer.eos_token_id, *([model.generation_config.eos_token_id] if isinstance(model.generation_config.eos_token_id, int)
+                                        else list(model.generation_config.eos_token_id or []))} - {None}
+
+    def llama_logits(ids: list[int]) -> np.ndarray:
+        llm.reset()
+        llm.eval(ids)
+        return np.asarray(llm.scores[: len(ids)])
+
+    agree = total = 0
+    with torch.inference_mode():
+        for ids in sequences:
+            ref = model(torch.tensor([ids])).logits[0].argmax(-1).numpy()
+            got = llama_logits(ids).argmax(-1)
+            agree += int((ref == got).sum())
+            total += len(ids)
+        same, examples = 0, []
+        for ids in prompts:
+            ref = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
+                                 max_new_tokens=answer_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id or 0)[0, len(ids):].tolist()
+            ref = _cut_at_end(ref, end_ids)
+            got: list[int] = []
+            llm.reset()
+            llm.eval(ids)
+            for _ in range(answer_tokens):
+                tok = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+                if tok in end_ids:
+                    break
+                got.append(tok)
+                llm.eval([tok])
+            if got == ref:
+                same += 1
+            elif len(examples) < 3:
+                examples.append({"merged": tokenizer.decode(ref), "gguf": tokenizer.decode(got)})
+    llm.close() if hasattr(llm, "close") else None
+    top1 = agree / total if total else 0.0
+    threshold = THRESHOLDS[quant]
+    return Verification(
+        quant=quant, top1_agreement=round(top1, 5), tokens=total,
+        greedy_answer_agreement=round(same / len(prompts), 4) if prompts else None, questions=len(prompts),
+        threshold=threshold, passed=top1 >= threshold, seconds=round(time.perf_counter() - start, 2), examples=examples,
+    )
+
+
+def _cut_at_end(ids: list[int], end_ids: set[int]) -> list[int]:
+    for i, t in enumerate(ids):
+        if t in end_ids:
+            return ids[:i]
+    return ids
+
+
+# --------------------------------------------------------------------------------------------
+# The whole export of a registered adapter
+# --------------------------------------------------------------------------------------------
+@dataclass
+class ExportResult:
+    name: str
+    path: Path
+    format: str
+    quant: str
+    size_bytes: int
+    seconds: float
+    verification: Verification | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "path": str(self.path), "format": self.format, "quant": self.quant,
+            "size_bytes": self.size_bytes, "seconds": self.seconds,
+            "verification": self.verification.as_json() if self.verification else None,
+        }
+
+
+def export_adapter(home: Home, name: str, *, quant: str = "q8_0", tokenizer_gguf: str | Path | None = None,
+                   verify: bool = True, quiet: bool = False) -> ExportResult:
+    """Merge (if needed), write GGUF, quantize, verify, record in the registry.
+
+    Raises ``TrainingError`` when the verification fails (the file stays, marked unverified).
+    """
+    from finetune.merge import ensure_merged
+
+    if quant not in QUANTS:
+        raise ConfigError(f"--quant must be one of {', '.join(QUANTS)}, got {quant!r}")
+    start = time.perf_counter()
+    entry = registry.read_entry(home, name)
+    source = tokenizer_gguf or (entry.get("base") or {}).get("tokenizer_gguf")
+    if not source:
+        raise ConfigError(f"adapter {name}'s base {entry['base']['ref']} has no known GGUF tokenizer",
+                          fix="pass --tokenizer-gguf FILE, a GGUF of the same base model")
+    source = Path(source).expanduser()
+    if not source.is_file():
+        raise ModelError(f"tokenizer GGUF {source} does not exist", fix="pass --tokenizer-gguf FILE, a GGUF of the base model")
+    merged = ensure_merged(home, name, quiet=quiet)
+    folder = registry.adapter_dir(home, name) / "export"
+    folder.mkdir(parents=True, exist_ok=True)
+    out = folder / f"{name}-{quant}.gguf"
+    say = (lambda msg: None) if quiet else (lambda msg: print(f"ragft export: {msg}", file=sys.stderr, flush=True))
+    if quant in ("f32", "f16"):
+        say(f"writing {out.name}")
+        write_gguf(merged, out, tokenizer_gguf=source, dtype=quant, name=name)
+    else:
+        full = folder / f".{name}-f32.gguf"
+        try:
+            say(f"writing f32 GGUF, then quantizing to {quant}")
+            write_gguf(merged, full, tokenizer_gguf=source, dtype="f32", name=name)
+            quantize_gguf(full, out, quant)
+        finally:
+            full.unlink(missing_ok=True)
+    check = None
+    if verify:
+        say("verifying against the merged model (teacher-forced top-1 and greedy answers)")
+        dataset = Path(entry["dataset"]["path"]) if entry.get("dataset", {}).get("path") else None
+        check = verify_gguf(out, merged, quant=quant, dataset=dataset)
+    result = ExportResult(name, out, "gguf", quant, out.stat().st_size, round(time.perf_counter() - start, 2), check)
+    registry.record_export(home, name, {
+        "format": "gguf", "quant": quant, "path": str(out), "size_bytes": result.size_bytes,
+        "verification": check.as_json() if check else None, "created_at": registry.now_iso(),
+    })
+    if check is not None and not check.passed:
+        raise TrainingError(
+            f"{out.name} agrees with the merged model on only {check.top1_agreement:.1%} of next tokens "
+            f"(needs {check.threshold:.1%})", fix="use a higher-precision --quant such as q8_0 or f16",
+        )
+    return result

@@ -1,0 +1,166 @@
+"""The LoRA/QLoRA recipe on a tiny random-weight Llama (real SmolLM2 tokenizer) and five rows."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from finetune import registry
+from finetune.train import PRESETS, TrainConfig, encode_conversation, field_help, finetune, read_examples
+from ingestion.errors import ConfigError, TrainingError
+from ingestion.home import Home
+from tests.finetune.train_fixtures import write_dataset
+
+
+def tiny_config(data, base, **overrides):
+    values = dict(data=data, base=str(base), epochs=3, grad_accum=1, max_length=64, save_steps=100)
+    values.update(overrides)
+    return TrainConfig.from_preset("quick", **values)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, tiny_llama_dir):
+    """Two runs of the same config: one straight through, one interrupted at step 5 (mid-epoch 2)
+    and resumed by re-running it. Returns {"straight": (home, result), "resumed": (home, first, second)}."""
+    root = tmp_path_factory.mktemp("train")
+    data = write_dataset(root / "data" / "five.jsonl")
+    straight_home = Home.resolve(root / "straight")
+    straight = finetune(tiny_config(data, tiny_llama_dir), straight_home)
+    resumed_home = Home.resolve(root / "resumed")
+    first = finetune(tiny_config(data, tiny_llama_dir), resumed_home, stop_after_steps=5)
+    metrics_after_first = (resumed_home.adapters_dir / "five" / "metrics.jsonl").read_text()
+    second = finetune(tiny_config(data, tiny_llama_dir), resumed_home)
+    return {"data": data, "straight": (straight_home, straight), "resumed": (resumed_home, first, second, metrics_after_first)}
+
+
+# -- configuration --------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("overrides", "flag"),
+    [({"lora_r": 0}, "--lora-r"), ({"learning_rate": 2.0}, "--learning-rate"), ({"max_length": 8}, "--max-length"),
+     ({"warmup_ratio": 1.0}, "--warmup-ratio"), ({"name": "../x"}, "--name"), ({"max_steps": 0}, "--max-steps"),
+     ({"target_modules": "q_proj;v_proj"}, "--target-modules"), ({"grad_accum": True}, "--grad-accum")],
+)
+def test_config_errors_name_the_flag(tmp_path, overrides, flag):
+    with pytest.raises(ConfigError, match=flag):
+        TrainConfig.from_preset("quick", data=tmp_path / "d.jsonl", **overrides)
+
+
+def test_presets_fill_unset_fields_and_every_field_has_help(tmp_path):
+    cfg = TrainConfig.from_preset("full", data=tmp_path / "qa.jsonl", lora_r=8)
+    assert cfg.lora_r == 8 and cfg.epochs == PRESETS["full"]["epochs"] and cfg.name == "qa"
+    helps = field_help()
+    assert set(helps) == {f for f in TrainConfig.__dataclass_fields__}
+    assert all(len(h) > 10 for h in helps.values())
+
+
+def test_bad_rows_are_reported_with_file_line_and_field(tmp_path):
+    path = write_dataset(tmp_path / "d.jsonl")
+    lines = path.read_text().splitlines()
+    bad = json.loads(lines[1])
+    bad["messages"][1]["role"] = "bot"
+    path.write_text("\n".join([lines[0], json.dumps(bad), *lines[2:]]) + "\n")
+    with pytest.raises(TrainingError, match=r"d\.jsonl:2: messages\[1\]\.role is 'bot'"):
+        read_examples(path)
+    path.write_text(lines[0] + "\n{not json\n")
+    with pytest.raises(TrainingError, match=r"d\.jsonl:2 is not valid JSON"):
+        read_examples(path)
+    with pytest.raises(TrainingError, match="does not exist"):
+        read_examples(tmp_path / "missing.jsonl")
+
+
+def test_loss_mask_covers_exactly_the_assistant_turns(tiny_llama_dir):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_llama_dir)
+    messages = [
+        {"role": "system", "content": "Answer briefly."},
+        {"role": "user", "content": "When was Marrowfield founded?"},
+        {"role": "assistant", "content": "In 2011."},
+        {"role": "user", "content": "Where?"},
+        {"role": "assistant", "content": "In Rotterdam."},
+    ]
+    ids, mask = encode_conversation(tok, messages)
+    assert ids == tok.apply_chat_template(messages, tokenize=True, return_dict=False)
+    learned = tok.decode([t for t, m in zip(ids, mask) if m])
+    # Both answers with their end-of-turn token (so the model learns to stop); no prompt text.
+    assert learned.replace("\n", "") == "In 2011.<|im_end|>In Rotterdam.<|im_end|>"
+
+
+def test_packed_rows_attend_within_each_conversation_only(tiny_llama_dir):
+    """Padding-free packing (position ids restart per conversation) gives the same loss as
+    running each conversation alone: attention never crosses a boundary."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama_dir, dtype=torch.float32).eval()
+    torch.manual_seed(0)
+    a, b = torch.randint(0, 1000, (1, 9)), torch.randint(0, 1000, (1, 6))
+    with torch.no_grad():
+        alone = torch.cat([model(a).logits[0], model(b).logits[0]])
+        packed = model(torch.cat([a, b], 1), position_ids=torch.cat([torch.arange(9), torch.arange(6)])[None]).logits[0]
+    assert torch.allclose(alone, packed, atol=1e-5)
+
+
+# -- training, checkpoints, resume -----------------------------------------------------------------
+def test_training_saves_adapter_metrics_and_registry_entry(runs):
+    home, result = runs["straight"]
+    folder = home.adapters_dir / "five"
+    assert result.status == "complete" and result.global_step == 9 and result.resumed_from_step is None
+    assert {"adapter_model.safetensors", "adapter_config.json", "metrics.jsonl", registry.ENTRY_FILE} <= {p.name for p in folder.iterdir()}
+    rows = [json.loads(l) for l in (folder / "metrics.jsonl").read_text().splitlines()]
+    train_rows = [r for r in rows if "loss" in r]
+    assert [r["step"] for r in train_rows] == list(range(1, 10))
+    assert len([r for r in rows if "eval_loss" in r]) == 3  # once per epoch
+    assert all(r["learning_rate"] >= 0 and "num_tokens" in r for r in train_rows)
+    assert train_rows[-1]["loss"] < train_rows[0]["loss"]
+    entry = registry.read_entry(home, "five")
+    assert entry["status"] == "complete" and entry["hyperparameters"]["lora_r"] == 16
+    assert entry["metrics"]["best_eval_loss"] == result.best_eval_loss
+    assert entry["corpus_snapshot"].startswith("snap-") and entry["sources"][0]["indexed"] is False
+    kept = {p.name for p in (folder / "checkpoints").glob("checkpoint-*")}
+    assert "checkpoint-9" in kept and len(kept) <= 2  # save_total_limit, the best one protected
+
+
+def test_an_interrupted_run_resumes_to_the_same_adapter(runs):
+    from safetensors.torch import load_file
+
+    home, first, second, metrics_after_first = runs["resumed"]
+    assert first.status == "interrupted" and first.global_step == 5
+    assert registry.read_entry(home, "five")["status"] == "complete"
+    assert second.status == "complete" and second.resumed_from_step == 5 and second.global_step == 9
+    # No eval on the half epoch it stopped in; the resumed run appends after step 5.
+    steps = [json.loads(l)["step"] for l in metrics_after_first.splitlines()]
+    assert max(steps) == 5
+    rows = [json.loads(l) for l in (home.adapters_dir / "five" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows if "loss" in r] == list(range(1, 10))
+    straight_home, _ = runs["straight"]
+    a = load_file(straight_home.adapters_dir / "five" / "adapter_model.safetensors")
+    b = load_file(home.adapters_dir / "five" / "adapter_model.safetensors")
+    assert a.keys() == b.keys() and all((a[k] - b[k]).abs().max() < 1e-6 for k in a)
+
+
+def test_a_finished_adapter_is_not_retrained_by_accident(runs, tiny_llama_dir):
+    home, _ = runs["straight"]
+    with pytest.raises(TrainingError, match="already exists"):
+        finetune(tiny_config(runs["data"], tiny_llama_dir), home)
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        finetune(tiny_config(runs["data"], tiny_llama_dir, name="other"), home, resume=True)
+
+
+def test_resuming_with_other_settings_is_refused(tmp_path, tiny_llama_dir):
+    data = write_dataset(tmp_path / "five.jsonl")
+    home = Home.resolve(tmp_path / "home")
+    finetune(tiny_config(data, tiny_llama_dir, max_steps=2, save_steps=1), home, stop_after_steps=1)
+    with pytest.raises(TrainingError, match=r"other settings \(--lora-r 16 -> 8\)"):
+        finetune(tiny_config(data, tiny_llama_dir, max_steps=2, save_steps=1, lora_r=8), home)
+
+
+def test_qlora_trains_on_an_nf4_base(tmp_path, tiny_llama_dir):
+    data = write_dataset(tmp_path / "five.jsonl")
+    home = Home.resolve(tmp_path / "home")
+    fp32 = finetune(tiny_config(data, tiny_llama_dir, name="fp32", max_steps=2, early_stopping_patience=0), home)
+    nf4 = finetune(tiny_config(data, tiny_llama_dir, name="nf4", max_steps=2, qlora=True, early_stopping_patience=0), home)
+    assert nf4.status == "complete" and (home.adapters_dir / "nf4" / "adapter_model.safetensors").is_file()
+    assert nf4.model_bytes < fp32.model_bytes  # the linear layers are 4-bit
+    assert registry.read_entry(home, "nf4")["qlora"] is True
