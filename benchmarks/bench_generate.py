@@ -1,4 +1,4 @@
-""".venv/bin/python benchmarks/bench_generate.py [--json] [--home DIR] [--max-tokens 48]
+""".venv/bin/python benchmarks/bench_generate.py [--json] [--home DIR] [--max-tokens 48] [--threads N]
 
 Generation speed and memory of every local backend on the same prompts, in one run:
 llama.cpp on the bundled GGUF vs transformers fp32 / bitsandbytes NF4 / int8 on its converted
@@ -79,14 +79,20 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def worker(name: str, home_dir: str | None, max_tokens: int) -> dict:
+def worker(name: str, home_dir: str | None, max_tokens: int, threads: int) -> dict:
     """Runs in a child process: load one backend, warm up, generate on every prompt."""
-    from assistant.llm import get_model
+    import dataclasses
+
+    from assistant.llm import get_model, resolve_spec
     from ingestion.home import Home
     from rag.chat_model import GenerationOptions
 
+    home = Home.resolve(home_dir)
+    spec = resolve_spec(BACKENDS[name], home)
+    if threads:
+        spec = dataclasses.replace(spec, n_threads=threads)
     start = time.perf_counter()
-    model = get_model(BACKENDS[name], home=Home.resolve(home_dir))
+    model = get_model(spec, home=home)
     load_s = time.perf_counter() - start
     if name == "llamacpp-gguf":
         weights, threads = model.path.stat().st_size, model.llm.n_threads
@@ -115,7 +121,7 @@ def worker(name: str, home_dir: str | None, max_tokens: int) -> dict:
         "weights_mb": round(weights / 2**20, 1),
         "peak_rss_mb": peak_rss_mb(),
         "load_s": round(load_s, 2),
-        "threads": threads,  # each library's default: llama.cpp half the cores, torch all
+        "threads": threads,  # default: each library's own (llama.cpp: half the cores; torch: all)
         "decode_tokens": decode_tokens,
         "prompt_tokens": prompt_tokens,
     }
@@ -134,6 +140,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--home", default=None, help="ragft data dir (holds the converted checkpoint)")
     parser.add_argument("--max-tokens", type=int, default=48, help="tokens generated per prompt")
+    parser.add_argument("--threads", type=int, default=0, help="CPU threads for every backend (default: each library's own)")
     parser.add_argument("--worker", choices=[*BACKENDS, "prepare"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker == "prepare":  # convert once, outside the timings; then measure bandwidth
@@ -144,7 +151,7 @@ def main() -> None:
         print(json.dumps({"bandwidth_gb_s": measure_bandwidth_gb_s()}))
         return
     if args.worker:
-        print(json.dumps(worker(args.worker, args.home, args.max_tokens)))
+        print(json.dumps(worker(args.worker, args.home, args.max_tokens, args.threads)))
         return
 
     # Everything heavy runs in children: this process stays small and each child's peak is its own.
@@ -165,7 +172,8 @@ def main() -> None:
         "backends": results,
         "bandwidth_gb_s": round(bandwidth, 2),
         "ratios": _ratios(results),
-        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d")},
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d"),
+                    "load_avg_1m": round(os.getloadavg()[0], 2)},  # other work on the box skews timings
         "prompts": len(PROMPTS),
         "max_tokens": args.max_tokens,
     }
@@ -176,7 +184,7 @@ def main() -> None:
 
 
 def _child(worker_name: str, args: argparse.Namespace) -> dict:
-    cmd = [sys.executable, __file__, "--worker", worker_name, "--max-tokens", str(args.max_tokens)]
+    cmd = [sys.executable, __file__, "--worker", worker_name, "--max-tokens", str(args.max_tokens), "--threads", str(args.threads)]
     cmd += ["--home", args.home] if args.home else []
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:

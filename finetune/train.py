@@ -468,8 +468,10 @@ class LoRARecipe:
     """setup -> train -> save_checkpoint -> cleanup; see the module docstring."""
 
     def __init__(self, config: TrainConfig, home: Home, *, resume: bool = False, overwrite: bool = False,
-                 progress: bool = False, stop_after_steps: int | None = None) -> None:
-        self.cfg, self.home = config, home
+                 progress: bool = False, stop_after_steps: int | None = None, threads: int | None = None) -> None:
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int) or threads < 1):
+            raise ConfigError(f"--threads must be a positive integer, got {threads!r}")
+        self.cfg, self.home, self.threads = config, home, threads
         self.resume, self.overwrite, self.progress = resume, overwrite, progress
         self.stop_after_steps = stop_after_steps
         self.dir = home.adapters_dir / config.name  # type: ignore[operator]
@@ -534,6 +536,8 @@ class LoRARecipe:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        if self.threads:
+            torch.set_num_threads(self.threads)
         cfg = self.cfg
         kwargs: dict[str, Any] = {"use_safetensors": True, "dtype": torch.float32}
         if cfg.qlora:
@@ -760,10 +764,12 @@ def _restore_sigint(previous) -> None:
 
 
 def finetune(config: TrainConfig, home: Home, *, resume: bool = False, overwrite: bool = False, progress: bool = False,
-             stop_after_steps: int | None = None) -> TrainResult:
+             stop_after_steps: int | None = None, threads: int | None = None) -> TrainResult:
     """Run the recipe. ``stop_after_steps`` stops the run like a Ctrl-C would (checkpoint, status
-    ``interrupted``); re-running with the same config (or ``resume=True``) continues it."""
-    recipe = LoRARecipe(config, home, resume=resume, overwrite=overwrite, progress=progress, stop_after_steps=stop_after_steps)
+    ``interrupted``); re-running with the same config (or ``resume=True``) continues it. ``threads``
+    sets torch's CPU threads (default: torch's choice, one per core)."""
+    recipe = LoRARecipe(config, home, resume=resume, overwrite=overwrite, progress=progress,
+                        stop_after_steps=stop_after_steps, threads=threads)
     try:
         recipe.setup()
         recipe.train()

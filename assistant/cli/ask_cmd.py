@@ -1,7 +1,8 @@
 """``ragft ask``: answer one question (or a file of them) on a route, streaming to the terminal.
 
 With ``--json`` it prints ``{"route", "reason", "answer", "abstained", "citations", "scores",
-"latency_s", "tokens"}`` (``{"results": [...]}`` with ``--questions FILE``); models load once.
+"latency_s", "tokens", "model", "steps"}`` (citations: ``{"source", "chunk_id", "span"}``; steps:
+what the route did, with timings) (``{"results": [...]}`` with ``--questions FILE``); models load once.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from assistant.cli import add_json_flag
+from assistant.cli.common import add_collection_flags
 from assistant.routes import RouteContext, build_route, route_names
 from ingestion.errors import ConfigError
 from ingestion.home import Home
@@ -29,6 +31,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--top-p", type=float, default=1.0, help="nucleus sampling mass (default 1.0)")
     parser.add_argument("--stop", action="append", default=[], metavar="TEXT", help="stop sequence (repeatable)")
     parser.add_argument("--seed", type=int, default=None, help="sampling seed")
+    add_collection_flags(parser, with_store=False)
+    parser.add_argument("-k", type=int, default=None, help="chunks retrieved per query by the RAG routes (default 5)")
+    parser.add_argument("--judge", default=None, metavar="MODEL", help="agentic route: a stronger model (e.g. openai:MODEL@URL) to grade relevance and grounding")
     add_json_flag(parser)
     parser.set_defaults(handler=run, render=None)
 
@@ -56,7 +61,9 @@ def run(args: argparse.Namespace) -> dict | None:
     )
     home = Home.resolve(args.home)
     print(f"ragft ask: loading route {args.route}...", file=sys.stderr, flush=True)
-    route = build_route(args.route, RouteContext(home=home, model=args.model, options=options))
+    route = build_route(args.route, RouteContext(
+        home=home, model=args.model, options=options, collection=args.collection, k=args.k, judge=args.judge
+    ))
     results = []
     for question in questions:
         if args.json:

@@ -46,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(re-running the same command does this too)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing adapter of the same name")
     p.add_argument("--no-merge", dest="merge", action="store_false", help="skip merging the adapter into the base weights")
+    p.add_argument("--threads", type=int, default=None, metavar="N",
+                   help="CPU threads for torch (default: one per core; on a busy machine fewer can be faster)")
     add_json_flag(p)
     p.set_defaults(handler=run, render=render)
 
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> dict:
 
     config = config_from_args(args)
     home = home_of(args)
-    result = finetune(config, home, resume=args.resume, overwrite=args.overwrite, progress=progress_enabled())
+    result = finetune(config, home, resume=args.resume, overwrite=args.overwrite, progress=progress_enabled(),
+                      threads=args.threads)
     if result.status == "interrupted":
         # The CLI edge reports it ("interrupted; re-run the same command to resume") with exit 130.
         raise KeyboardInterrupt

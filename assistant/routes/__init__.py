@@ -19,6 +19,8 @@ from rag.chat_model import GenerationOptions
 # name -> "module:factory". Later routes add a line here.
 ROUTES: dict[str, str] = {
     "base": "assistant.routes.base:BaseRoute",
+    "naive": "assistant.routes.naive:NaiveRoute",
+    "agentic": "assistant.routes.agentic:AgenticRoute",
 }
 
 
@@ -28,6 +30,12 @@ class RouteContext:
     model: str | None = None
     """``--model``: a registry name, path, hub id or openai:MODEL@URL (None: the route's default)."""
     options: GenerationOptions = field(default_factory=GenerationOptions)
+    collection: str = "default"
+    """``--collection``: the index the retrieval routes read."""
+    k: int | None = None
+    """``-k``: chunks retrieved per query (None: the route's default)."""
+    judge: str | None = None
+    """``--judge``: a stronger model for the agentic route's relevance and grounding votes."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,11 +44,12 @@ class RouteResult:
     reason: str  # why this route answered (the router's reason, or the user's --route)
     answer: str
     abstained: bool = False  # the route declined to answer
-    citations: list[dict[str, str]] = field(default_factory=list)  # [{"source", "chunk_id"}]
+    citations: list[dict[str, str]] = field(default_factory=list)  # [{"source", "chunk_id", "span"}]
     scores: dict[str, float] = field(default_factory=dict)
     latency_s: float = 0.0
     tokens: dict[str, int] = field(default_factory=dict)  # {"prompt", "completion"}
     model: str = ""
+    steps: list[dict[str, Any]] = field(default_factory=list)  # what the route did, with timings
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

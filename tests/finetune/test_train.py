@@ -98,7 +98,8 @@ def test_packed_rows_attend_within_each_conversation_only(tiny_llama_dir):
     a, b = torch.randint(0, 1000, (1, 9)), torch.randint(0, 1000, (1, 6))
     with torch.no_grad():
         alone = torch.cat([model(a).logits[0], model(b).logits[0]])
-        packed = model(torch.cat([a, b], 1), position_ids=torch.cat([torch.arange(9), torch.arange(6)])[None]).logits[0]
+        # use_cache=False as in training (TRL sets it): with a cache, transformers skips packed-sequence masks.
+        packed = model(torch.cat([a, b], 1), position_ids=torch.cat([torch.arange(9), torch.arange(6)])[None], use_cache=False).logits[0]
     assert torch.allclose(alone, packed, atol=1e-5)
 
 

@@ -1,0 +1,51 @@
+"""The ``naive`` route: ``rag.naive.NaiveRAG`` over the collection's index with the chosen model."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from assistant.llm import DEFAULT_MODEL, get_model
+from assistant.routes import RouteContext, RouteResult
+from rag.index import Index
+from rag.naive import NaiveRAG, RagAnswer, RagSettings
+from rag.retrieval import Retriever
+
+
+def open_retriever(context: RouteContext) -> Retriever:
+    """The collection's index (it must exist: ``ragft ingest`` first) behind a hybrid retriever."""
+    return Retriever(Index.open(context.home, collection=context.collection, create=False))
+
+
+def settings_of(context: RouteContext) -> RagSettings:
+    return RagSettings(k=context.k) if context.k is not None else RagSettings()
+
+
+def to_result(route: str, reason: str, out: RagAnswer) -> RouteResult:
+    return RouteResult(
+        route=route,
+        reason=f"{reason}; {out.reason}",
+        answer=out.answer,
+        abstained=out.abstained,
+        citations=[c.as_json() for c in out.citations],
+        scores=out.scores,
+        latency_s=out.latency_s,
+        tokens=out.tokens,
+        model=out.model,
+        steps=out.steps,
+    )
+
+
+class NaiveRoute:
+    name = "naive"
+    reason = "retrieve, then answer from the best sentences"
+
+    def __init__(self, context: RouteContext) -> None:
+        self.retriever = open_retriever(context)
+        model = get_model(context.model or DEFAULT_MODEL, home=context.home)
+        self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context), options=context.options)
+
+    def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
+        return to_result(self.name, self.reason, self.rag.answer(question, on_token=on_token))
+
+    def close(self) -> None:
+        self.retriever.index.close()

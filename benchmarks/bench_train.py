@@ -1,0 +1,266 @@
+"""Training throughput: the ragft recipe vs a plain transformers Trainer + PEFT baseline.
+
+    .venv/bin/python benchmarks/bench_train.py [--examples 128] [--reps 1] [--threads N] [--quick] [--json]
+
+Same model (the bundled SmolLM2-135M-Instruct, converted to an HF checkpoint), same LoRA (r=16,
+alpha=32, all linear layers, dropout 0.05), same objective (loss on assistant tokens only), same
+examples (the first N train rows, in file order, of the sample corpus's instruction dataset,
+built with ``ragft dataset build``: variable length), one pass each, fp32, same learning rate:
+
+- recipe:   ``finetune.train`` (TRL SFTTrainer): packed best-fit into 512-token rows, padding-free,
+            LM head only on the positions that carry a loss.
+- baseline: ``transformers.Trainer`` + ``peft.get_peft_model``: batches of 8 examples padded to
+            the longest (``DataCollatorForSeq2Seq``), full logits, cross-entropy with -100 labels.
+
+Tokens/s counts real (non-pad) tokens and leaves out the first optimizer step (warm-up). Each arm
+runs in its own process, so peak RSS is per arm; with ``--reps`` > 1 the arms alternate and the
+median is kept (robust to other load on the machine). FLOP limit: the best fp32 matmul GFLOP/s
+measured here, against 6 * params * tokens/s (the usual dense-training estimate; LoRA skips the
+frozen weights' gradients, so about 4/6 of that is really needed).
+
+``--quick`` also times the quick preset end to end on the sample corpus: ``ragft dataset build``
+of sample v1, then ``ragft finetune --preset quick`` (base conversion cached beforehand), wall
+clock of each command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+SAMPLE_V1 = REPO / "ingestion" / "sample_corpus" / "v1"
+LORA = dict(r=16, lora_alpha=32, lora_dropout=0.05)
+LEARNING_RATE = 1e-3
+BASELINE_BATCH = 8
+PACKED_LENGTH = 512
+
+
+def log(msg: str) -> None:
+    print(f"bench_train: {msg}", file=sys.stderr, flush=True)
+
+
+def build_dataset(out: Path, env: dict) -> float:
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "dataset", "build", str(SAMPLE_V1), "--out", str(out), "--json"],
+                          capture_output=True, text=True, env=env, cwd=REPO)
+    if proc.returncode != 0:
+        raise SystemExit(f"dataset build failed: {proc.stderr.strip()}")
+    return time.perf_counter() - start
+
+
+def subset(data: Path, out: Path, n: int) -> Path:
+    rows = [l for l in data.read_text().splitlines() if l.strip() and json.loads(l).get("split") == "train"][:n]
+    out.write_text("".join(r + "\n" for r in rows))
+    return out
+
+
+# -- the two arms (each runs in a child process) ------------------------------------------------
+def arm_recipe(data: Path, home_dir: Path, base_path: str, threads: int | None) -> dict:
+    from finetune.train import TrainConfig, finetune
+    from ingestion.home import Home
+
+    home = Home.resolve(home_dir)
+    cfg = TrainConfig.from_preset(
+        "quick", data=data, name="bench-recipe", base=base_path, epochs=1, batch_size=1, grad_accum=1, max_length=PACKED_LENGTH,
+        learning_rate=LEARNING_RATE, lora_r=LORA["r"], lora_alpha=LORA["lora_alpha"], lora_dropout=LORA["lora_dropout"],
+        early_stopping_patience=0, save_steps=10**6, warmup_ratio=0.05,
+    )
+    result = finetune(cfg, home, overwrite=True, threads=threads)
+    rows = [json.loads(l) for l in (home.adapters_dir / "bench-recipe" / "metrics.jsonl").read_text().splitlines()]
+    steps = [r for r in rows if "loss" in r and "num_tokens" in r]
+    window_tokens = steps[-1]["num_tokens"] - steps[0]["num_tokens"]
+    window_s = steps[-1]["time"] - steps[0]["time"]
+    return {"steps": result.global_step, "examples": result.examples["train"], "real_tokens": int(steps[-1]["num_tokens"]),
+            "padded_tokens": int(steps[-1]["num_tokens"]), "window_tokens": window_tokens, "window_s": round(window_s, 2),
+            "tokens_per_s": round(window_tokens / window_s, 1), "final_loss": round(steps[-1]["loss"], 4)}
+
+
+def arm_baseline(data: Path, base_path: str, threads: int | None) -> dict:
+    import torch
+    from datasets import Dataset
+    from peft import LoraConfig, get_peft_model
+    from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback,
+                              TrainingArguments)
+
+    from finetune.train import encode_conversation, read_examples
+
+    if threads:
+        torch.set_num_threads(threads)
+    tok = AutoTokenizer.from_pretrained(base_path)
+    feats = []
+    for ex in read_examples(data):
+        ids, mask = encode_conversation(tok, ex.messages)
+        ids, mask = ids[:PACKED_LENGTH], mask[:PACKED_LENGTH]
+        feats.append({"input_ids": ids, "attention_mask": [1] * len(ids), "labels": [t if m else -100 for t, m in zip(ids, mask)]})
+    model = AutoModelForCausalLM.from_pretrained(base_path, dtype=torch.float32)
+    model = get_peft_model(model, LoraConfig(target_modules="all-linear", task_type="CAUSAL_LM", bias="none", **LORA))
+    padder = DataCollatorForSeq2Seq(tok, padding="longest", label_pad_token_id=-100)
+    seen = {"real": 0, "padded": 0}
+
+    def collate(batch):
+        out = padder(batch)
+        seen["real"] += int(out["attention_mask"].sum())
+        seen["padded"] += int(out["attention_mask"].numel())
+        return out
+
+    marks: list[tuple[float, int]] = []
+
+    class Mark(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            marks.append((time.perf_counter(), seen["real"]))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        args = TrainingArguments(
+            output_dir=tmp, per_device_train_batch_size=BASELINE_BATCH, num_train_epochs=1, learning_rate=LEARNING_RATE,
+            lr_scheduler_type="cosine", warmup_steps=0.05, logging_steps=1, save_strategy="no", report_to="none",
+            seed=0, disable_tqdm=True, dataloader_pin_memory=False, remove_unused_columns=False,
+        )
+        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_list(feats), data_collator=collate, callbacks=[Mark()])
+        trainer.train()
+    losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
+    # The dataloader may run one batch ahead of the optimizer; count tokens per finished step.
+    window_tokens = marks[-1][1] - marks[0][1]
+    window_s = marks[-1][0] - marks[0][0]
+    return {"steps": trainer.state.global_step, "examples": len(feats), "real_tokens": seen["real"], "padded_tokens": seen["padded"],
+            "window_tokens": window_tokens, "window_s": round(window_s, 2), "tokens_per_s": round(window_tokens / window_s, 1),
+            "final_loss": round(losses[-1], 4)}
+
+
+def run_arm(name: str, data: Path, home_dir: Path, base_path: str, threads: int | None) -> dict:
+    """One arm in a fresh process; returns its JSON plus peak RSS."""
+    cmd = [sys.executable, __file__, "--arm", name, "--data", str(data), "--home", str(home_dir), "--base", base_path]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    if proc.returncode != 0:
+        raise SystemExit(f"arm {name} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- machine limits ------------------------------------------------------------------------------
+def matmul_gflops(threads: int | None, n: int = 2048, reps: int = 5) -> float:
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    a @ b
+    best = 0.0
+    for _ in range(reps):
+        start = time.perf_counter()
+        for _ in range(4):
+            a @ b
+        best = max(best, 4 * 2 * n**3 / (time.perf_counter() - start) / 1e9)
+    return best
+
+
+def quick_preset(data: Path, home_dir: Path, env: dict, threads: int | None) -> dict:
+    cmd = [sys.executable, "-m", "assistant.cli", "finetune", "--data", str(data), "--name", "bench-quick",
+           "--preset", "quick", "--overwrite", "--json"]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
+    wall = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"quick preset failed: {proc.stderr[-3000:]}")
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"wall_s": round(wall, 1), "train_s": out["seconds"], "steps": out["global_step"], "epochs": out["epochs"],
+            "tokens_per_s": out["tokens_per_s"], "train_loss": out["train_loss"], "best_eval_loss": out["best_eval_loss"],
+            "early_stopped": out["early_stopped"], "examples": out["examples"], "peak_rss_mb": out["peak_rss_mb"]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--examples", type=int, default=128, help="train rows used by both arms (default 128)")
+    ap.add_argument("--reps", type=int, default=1, help="alternating repetitions per arm; the median is kept")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads in every arm (default: torch's choice)")
+    ap.add_argument("--data", type=Path, default=None, help="instruction dataset (default: built from sample v1)")
+    ap.add_argument("--home", type=Path, default=None, help="data dir holding the converted base (default: $RAGFT_HOME)")
+    ap.add_argument("--quick", action="store_true", help="also time the quick preset end to end on the sample corpus")
+    ap.add_argument("--json", action="store_true")
+    ap.add_argument("--arm", choices=("recipe", "baseline"), help=argparse.SUPPRESS)
+    ap.add_argument("--base", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    if args.arm:  # child process
+        result = arm_recipe(args.data, args.home, args.base, args.threads) if args.arm == "recipe" else arm_baseline(args.data, args.base, args.threads)
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        print(json.dumps(result))
+        return
+
+    from finetune.base_model import ensure_hf_checkpoint
+    from ingestion.home import Home
+
+    home = Home.resolve(args.home)
+    base_path = str(ensure_hf_checkpoint(home))
+    env = {**os.environ, "PYTHONPATH": str(REPO), "RAGFT_HOME": str(home.root), "HF_HUB_OFFLINE": "1"}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        data, build_s = args.data, None
+        if data is None:
+            data = tmp / "sample.jsonl"
+            build_s = build_dataset(data, env)
+            log(f"built the sample-corpus dataset in {build_s:.1f} s")
+        rows = subset(data, tmp / "bench.jsonl", args.examples)
+        runs: dict[str, list[dict]] = {"baseline": [], "recipe": []}
+        for rep in range(args.reps):
+            for arm in ("baseline", "recipe"):
+                log(f"rep {rep + 1}/{args.reps}: {arm}")
+                arm_home = tmp / f"home-{arm}"
+                runs[arm].append(run_arm(arm, rows, arm_home, base_path, args.threads))
+                log(f"  {runs[arm][-1]['tokens_per_s']} tokens/s")
+        params = 134_515_008  # SmolLM2-135M (tied embeddings counted once)
+        try:
+            from transformers import AutoConfig, AutoModelForCausalLM
+
+            with __import__("torch").device("meta"):
+                params = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base_path)).num_parameters()
+        except Exception:
+            pass
+        peak = matmul_gflops(args.threads)
+        summary = {}
+        for arm, reps in runs.items():
+            med = sorted(reps, key=lambda r: r["tokens_per_s"])[len(reps) // 2]
+            achieved = 6 * params * med["tokens_per_s"] / 1e9
+            summary[arm] = {**med, "tokens_per_s_all": [r["tokens_per_s"] for r in reps],
+                            "pad_fraction": round(1 - med["real_tokens"] / med["padded_tokens"], 3),
+                            "model_gflops_6N": round(achieved, 1), "fraction_of_matmul_peak": round(achieved / peak, 3)}
+        report = {
+            "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": args.threads,
+                        "load_avg_1m_end": round(os.getloadavg()[0], 2), "matmul_gflops_fp32": round(peak, 1)},
+            "model": {"name": "SmolLM2-135M-Instruct", "params": params, "dtype": "fp32"},
+            "data": {"examples": args.examples, "dataset_build_s": round(build_s, 1) if build_s else None},
+            "baseline": summary["baseline"], "recipe": summary["recipe"],
+            "speedup": round(summary["recipe"]["tokens_per_s"] / summary["baseline"]["tokens_per_s"], 2),
+            "target_speedup": 1.5,
+        }
+        report["target_met"] = report["speedup"] >= report["target_speedup"]
+        if args.quick:
+            log("timing the quick preset on the sample corpus (dataset build + finetune)")
+            qdata = tmp / "quick" / "sample.jsonl"
+            qdata.parent.mkdir()
+            build = build_dataset(qdata, env)
+            report["quick_preset"] = {"dataset_build_s": round(build, 1), **quick_preset(qdata, home.root, env, args.threads)}
+            report["quick_preset"]["total_wall_s"] = round(build + report["quick_preset"]["wall_s"], 1)
+            report["quick_preset"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

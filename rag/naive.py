@@ -1,0 +1,183 @@
+"""Naive RAG: retrieve -> (abstain?) -> best sentences into a budgeted prompt -> generate -> cite.
+
+    rag = NaiveRAG(model=model, retriever=Retriever(index))
+    result = rag.answer("How many vacation days do employees get?")
+    result.answer, result.citations, result.abstained, result.steps
+
+The route abstains without calling the model when retrieval confidence is below the calibrated
+threshold (``rag.abstain``), and reports an abstention when the model itself says it does not
+know. Every stage is recorded in ``steps`` with its duration, for ``ask --json`` and the UI.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Iterator
+
+from ingestion.errors import ConfigError
+from rag.abstain import AbstentionGate, Confidence
+from rag.chat_model import ChatModel, Completion, GenerationOptions
+from rag.citations import Citation, cite, grounded_share
+from rag.context import Context, ContextBuilder, ContextSettings, EvidenceScorer, grounded_messages
+from rag.retrieval import MODES, Retriever
+
+ABSTAIN_ANSWER = "I don't know: the documents I can search do not contain the answer."
+_DONT_KNOW = re.compile(
+    r"\b(i (do not|don't|cannot|can't) (know|answer|find)|not (mentioned|stated|specified|provided) in the context"
+    r"|(context|documents?) (does|do) not (say|mention|contain|provide|specify)|no information)\b",
+    re.IGNORECASE,
+)
+
+
+def says_dont_know(answer: str) -> bool:
+    return not answer.strip() or bool(_DONT_KNOW.search(answer))
+
+
+class Trace:
+    """What a pipeline did, step by step, with timings: ``[{"step", "seconds", ...detail}]``."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, Any]] = []
+
+    @contextmanager
+    def step(self, name: str, **detail: Any) -> Iterator[dict[str, Any]]:
+        record: dict[str, Any] = {"step": name, **detail}
+        start = time.perf_counter()
+        try:
+            yield record  # the caller adds details while the step runs
+        finally:
+            record["seconds"] = round(time.perf_counter() - start, 4)
+            self.steps.append(record)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RagSettings:
+    k: int = 5
+    """Chunks retrieved per query."""
+    mode: str = "hybrid"
+    """Retrieval mode: dense, lexical or hybrid."""
+    answer_tokens: int = 64
+    """Most tokens an answer may have (answers are one sentence)."""
+    context: ContextSettings = field(default_factory=ContextSettings)
+    abstain_threshold: float | None = None
+    """Retrieval-confidence threshold (None: the calibrated default in rag.abstain)."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.k <= 100:
+            raise ConfigError(f"-k {self.k} must be between 1 and 100", fix="pass -k 5, for example")
+        if self.mode not in MODES:
+            raise ConfigError(f"mode {self.mode!r} is not a search mode", fix="use dense, lexical or hybrid")
+        if not 1 <= self.answer_tokens <= 4096:
+            raise ConfigError(f"answer_tokens={self.answer_tokens} must be between 1 and 4096")
+
+    def gate(self) -> AbstentionGate:
+        return AbstentionGate() if self.abstain_threshold is None else AbstentionGate(threshold=self.abstain_threshold)
+
+
+@dataclass
+class RagAnswer:
+    question: str
+    answer: str
+    abstained: bool
+    reason: str
+    citations: list[Citation] = field(default_factory=list)
+    context: Context = field(default_factory=Context)
+    confidence: Confidence | None = None
+    scores: dict[str, float] = field(default_factory=dict)
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    tokens: dict[str, int] = field(default_factory=dict)
+    latency_s: float = 0.0
+    model: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "question": self.question, "answer": self.answer, "abstained": self.abstained, "reason": self.reason,
+            "citations": [c.as_json() for c in self.citations], "scores": self.scores, "steps": self.steps,
+            "tokens": self.tokens, "latency_s": self.latency_s, "model": self.model,
+        }
+
+
+def answer_options(options: GenerationOptions | None, answer_tokens: int) -> GenerationOptions:
+    """The caller's sampling settings, with short answers: capped length, stop at a blank line."""
+    base = options or GenerationOptions(deterministic=True)
+    stop = base.stop if "\n\n" in base.stop else (*base.stop, "\n\n")[:8]
+    return replace(base, max_tokens=min(base.max_tokens, answer_tokens), stop=stop)
+
+
+def generate(
+    model: ChatModel, question: str, context: Context, options: GenerationOptions, on_token: Callable[[str], None] | None
+) -> Completion:
+    return model.generate(grounded_messages(question, context), options, on_token=on_token)
+
+
+def context_budget(model: ChatModel, question: str, answer_tokens: int) -> int:
+    """Tokens left for the context: the window minus prompt scaffolding, question and answer."""
+    scaffold = sum(model.count_tokens(m["content"]) + 8 for m in grounded_messages(question, Context()))
+    return model.context_window - scaffold - answer_tokens - 16
+
+
+class NaiveRAG:
+    def __init__(
+        self,
+        *,
+        model: ChatModel,
+        retriever: Retriever,
+        settings: RagSettings | None = None,
+        options: GenerationOptions | None = None,
+        scorer: EvidenceScorer | None = None,
+    ) -> None:
+        self.model = model
+        self.retriever = retriever
+        self.settings = settings or RagSettings()
+        self.options = answer_options(options, self.settings.answer_tokens)
+        self.scorer = scorer or EvidenceScorer(retriever.index)
+        self.builder = ContextBuilder(settings=self.settings.context)
+        self.gate = self.settings.gate()
+
+    def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RagAnswer:
+        question = question.strip()
+        if not question:
+            raise ConfigError("the question is empty", fix="pass a question")
+        start, trace = time.perf_counter(), Trace()
+        with trace.step("retrieve", mode=self.settings.mode, k=self.settings.k) as rec:
+            hits = self.retriever.search(question, k=self.settings.k, mode=self.settings.mode).hits
+            rec["hits"] = [{"source": h.source, "chunk_id": h.chunk_id, "score": h.score} for h in hits]
+        with trace.step("score_sentences") as rec:
+            ranked = self.scorer.score(question, hits)
+            rec["sentences"] = len(ranked)
+        with trace.step("confidence") as rec:
+            conf = self.gate.confidence(question, ranked, self.scorer)
+            rec.update(conf.as_json(), abstain=conf.abstain)
+        scores = {"confidence": conf.score}
+        if conf.abstain:
+            return self._done(question, ABSTAIN_ANSWER, True, "retrieval confidence below the threshold", start,
+                              trace, confidence=conf, scores=scores)
+        with trace.step("build_context") as rec:
+            budget = context_budget(self.model, question, self.options.max_tokens)
+            ctx = self.builder.build(ranked, count_tokens=self.model.count_tokens, budget=budget)
+            rec.update(sentences=len(ctx.sentences), tokens=ctx.tokens, budget=budget, dropped=ctx.dropped)
+        if not ctx.sentences:
+            return self._done(question, ABSTAIN_ANSWER, True, "no evidence fits the context window", start, trace,
+                              confidence=conf, scores=scores)
+        with trace.step("generate", model=self.model.name) as rec:
+            done = generate(self.model, question, ctx, self.options, on_token)
+            text = done.text.strip()
+            rec.update(tokens=done.tokens(), finish=done.finish_reason)
+        if says_dont_know(text):
+            return self._done(question, text or ABSTAIN_ANSWER, True, "the model found no answer in the context", start,
+                              trace, context=ctx, confidence=conf, scores=scores, tokens=done.tokens())
+        with trace.step("cite") as rec:
+            citations = cite(text, question, ctx)
+            scores["grounded"] = round(grounded_share(text, question, ctx.text), 4)
+            rec.update(citations=len(citations), grounded=scores["grounded"])
+        return self._done(question, text, False, "answered from the retrieved context", start, trace,
+                          citations=citations, context=ctx, confidence=conf, scores=scores, tokens=done.tokens())
+
+    def _done(self, question: str, answer: str, abstained: bool, reason: str, start: float, trace: Trace, **kw) -> RagAnswer:
+        return RagAnswer(
+            question=question, answer=answer, abstained=abstained, reason=reason, steps=trace.steps,
+            latency_s=round(time.perf_counter() - start, 3), model=self.model.name, **kw,
+        )

@@ -1,0 +1,102 @@
+"""Merge an adapter trained on the tiny Llama, quantize at load time, export GGUF and verify it."""
+
+from __future__ import annotations
+
+import pytest
+
+from finetune import registry
+from finetune.base_model import bundled_gguf
+from finetune.export_gguf import THRESHOLDS, export_adapter, permute_qk
+from finetune.merge import load_base_and_adapter, merge_adapter
+from finetune.train import TrainConfig, finetune
+from ingestion.errors import ConfigError, TrainingError
+from ingestion.home import Home
+from tests.finetune.train_fixtures import write_dataset
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, tiny_llama_dir):
+    root = tmp_path_factory.mktemp("merge")
+    home = Home.resolve(root / "home")
+    data = write_dataset(root / "five.jsonl")
+    # A high learning rate so that the adapter visibly moves the logits.
+    cfg = TrainConfig.from_preset("quick", data=data, base=str(tiny_llama_dir), max_steps=4, grad_accum=1,
+                                  max_length=64, learning_rate=0.05, lora_dropout=0.0, early_stopping_patience=0)
+    finetune(cfg, home)
+    return home, tiny_llama_dir
+
+
+def test_merged_model_gives_the_logits_of_base_plus_adapter(trained):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    home, base = trained
+    result = merge_adapter(home, "five", quiet=True)
+    assert (result.path / "model.safetensors").is_file() and (result.path / "tokenizer.json").is_file()
+    assert registry.read_entry(home, "five")["merged_dir"] == str(result.path)
+    tokenizer, with_adapter = load_base_and_adapter(str(base), home.adapters_dir / "five")
+    merged = AutoModelForCausalLM.from_pretrained(result.path, dtype=torch.float32).eval()
+    plain = AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32).eval()
+    ids = torch.tensor([tokenizer("In which year was Marrowfield Instruments founded?")["input_ids"]])
+    with torch.no_grad():
+        expected, got, before = with_adapter(ids).logits, merged(ids).logits, plain(ids).logits
+    assert torch.allclose(expected, got, atol=1e-4)
+    assert (expected - before).abs().max() > 1e-2  # the adapter did change the model
+
+
+def test_merged_checkpoint_loads_in_nf4_with_bitsandbytes(trained):
+    import torch
+    from transformers import AutoModelForCausalLM, BitsAndBytesConfig
+
+    home, _ = trained
+    path = registry.read_entry(home, "five")["merged_dir"] or str(merge_adapter(home, "five", quiet=True).path)
+    config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(path, quantization_config=config, dtype=torch.float32, device_map="cpu")
+    assert "Linear4bit" in type(model.model.layers[0].self_attn.q_proj).__name__
+    out = model.generate(torch.tensor([[1, 2, 3]]), max_new_tokens=3, do_sample=False)
+    assert out.shape == (1, 6)
+
+
+def test_qk_permutation_is_the_inverse_of_what_transformers_undoes_on_load():
+    import numpy as np
+    from transformers.modeling_gguf_pytorch_utils import LlamaTensorProcessor
+
+    w = np.random.default_rng(0).standard_normal((4 * 16, 64)).astype(np.float32)
+    undo = LlamaTensorProcessor(config={})._reverse_permute_weights
+    assert np.array_equal(undo(permute_qk(w, 4, 4), 4, 4), w)
+    k = w[: 2 * 16]
+    assert np.array_equal(undo(permute_qk(k, 4, 2), 4, 2), k)
+
+
+@pytest.mark.parametrize("quant", ["f32", "q8_0"])
+def test_gguf_export_loads_in_llama_cpp_and_agrees_with_the_merged_model(trained, quant):
+    from gguf import GGUFReader
+
+    home, _ = trained
+    result = export_adapter(home, "five", quant=quant, tokenizer_gguf=bundled_gguf(), quiet=True)
+    check = result.verification
+    assert result.path.is_file() and result.path.name == f"five-{quant}.gguf"
+    # f32 is the same arithmetic, so argmax agrees everywhere. q8_0 on this random tiny model also
+    # clears the q8_0 threshold: it is deterministic (seeded weights, seeded training), and the
+    # real model's figures are in benchmarks/RESULTS.md.
+    assert check.passed and check.top1_agreement >= THRESHOLDS[quant] and check.tokens >= 64
+    assert check.questions == 1 and check.greedy_answer_agreement is not None
+    reader = GGUFReader(str(result.path))
+    fields = {k: f.contents() for k, f in reader.fields.items() if not k.startswith("tokenizer.ggml.") or k.endswith("_id")}
+    assert fields["general.architecture"] == "llama" and fields["llama.block_count"] == 2
+    assert fields["llama.embedding_length"] == 64 and fields["llama.attention.head_count_kv"] == 2
+    assert "<|im_start|>" in fields["tokenizer.chat_template"] and fields["tokenizer.ggml.eos_token_id"] == 2
+    names = {t.name for t in reader.tensors}
+    assert len(names) == 2 * 9 + 2 and "output.weight" not in names  # tied embeddings: llama.cpp reuses token_embd
+    exports = {(e["quant"], e["path"]) for e in registry.get_adapter(home, "five")["exports"]}
+    assert (quant, str(result.path)) in exports
+
+
+def test_export_errors_are_clear(trained, tmp_path):
+    home, _ = trained
+    with pytest.raises(ConfigError, match="--quant"):
+        export_adapter(home, "five", quant="q3", tokenizer_gguf=bundled_gguf())
+    with pytest.raises(ConfigError, match="--tokenizer-gguf"):  # a local base has no known GGUF tokenizer
+        export_adapter(home, "five", quant="f32")
+    with pytest.raises(TrainingError, match="no adapter named 'nope'"):
+        export_adapter(home, "nope", quant="f32", tokenizer_gguf=bundled_gguf())
