@@ -20,7 +20,16 @@ frozen weights' gradients, so about 4/6 of that is really needed).
 
 ``--quick`` also times the quick preset end to end on the sample corpus: ``ragft dataset build``
 of sample v1, then ``ragft finetune --preset quick`` (base conversion cached beforehand), wall
-clock of each command.
+clock of each command, and then runs the knowledge check on that adapter.
+
+``--knowledge NAME`` (the check alone, for an adapter trained on the sample corpus): the
+hand-written questions of ``ingestion/sample_corpus/questions.jsonl`` are paraphrases the dataset
+builder never wrote. A question counts as *trained* when its gold answer occurs in an answer of
+the dataset's train split, *held out* when only in validation/test answers. Base model and merged
+fine-tuned model (transformers fp32, greedy, 48 new tokens) answer each; scores: contains-gold
+(case and punctuation folded) and token F1 against the gold answer. Held-out facts: a model that
+cannot know them should not assert more wrong specifics than the base does; neither model
+abstains, so "hallucination" here is the share of held-out answers that do not contain the gold.
 """
 
 from __future__ import annotations
@@ -109,12 +118,13 @@ def arm_baseline(data: Path, base_path: str, threads: int | None) -> dict:
     padder = DataCollatorForSeq2Seq(tok, padding="longest", label_pad_token_id=-100)
     seen = {"real": 0, "padded": 0}
 
-    def collate(batch):
-        out = padder(batch)
-        seen["real"] += int(out["attention_mask"].sum())
-        seen["padded"] += int(out["attention_mask"].numel())
-        return out
+    def count(module, args, kwargs):  # tokens that reach the model (the loader may run a batch ahead)
+        mask = kwargs.get("attention_mask")
+        if mask is not None and module.training:
+            seen["real"] += int(mask.sum())
+            seen["padded"] += int(mask.numel())
 
+    model.register_forward_pre_hook(count, with_kwargs=True)
     marks: list[tuple[float, int]] = []
 
     class Mark(TrainerCallback):
@@ -127,10 +137,9 @@ def arm_baseline(data: Path, base_path: str, threads: int | None) -> dict:
             lr_scheduler_type="cosine", warmup_steps=0.05, logging_steps=1, save_strategy="no", report_to="none",
             seed=0, disable_tqdm=True, dataloader_pin_memory=False, remove_unused_columns=False,
         )
-        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_list(feats), data_collator=collate, callbacks=[Mark()])
+        trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_list(feats), data_collator=padder, callbacks=[Mark()])
         trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
-    # The dataloader may run one batch ahead of the optimizer; count tokens per finished step.
     window_tokens = marks[-1][1] - marks[0][1]
     window_s = marks[-1][0] - marks[0][0]
     return {"steps": trainer.state.global_step, "examples": len(feats), "real_tokens": seen["real"], "padded_tokens": seen["padded"],
@@ -182,6 +191,78 @@ def quick_preset(data: Path, home_dir: Path, env: dict, threads: int | None) -> 
             "early_stopped": out["early_stopped"], "examples": out["examples"], "peak_rss_mb": out["peak_rss_mb"]}
 
 
+# -- knowledge learned ---------------------------------------------------------------------------
+def _fold(text: str) -> str:
+    import re
+
+    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
+
+
+def _f1(pred: str, gold: str) -> float:
+    from collections import Counter
+
+    p, g = _fold(pred).split(), _fold(gold).split()
+    common = sum((Counter(p) & Counter(g)).values())
+    if not p or not g or not common:
+        return 0.0
+    prec, rec = common / len(p), common / len(g)
+    return 2 * prec * rec / (prec + rec)
+
+
+def knowledge_check(home_dir: Path, name: str, threads: int | None, max_new: int = 48) -> dict:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from finetune import registry
+    from ingestion.home import Home
+
+    if threads:
+        torch.set_num_threads(threads)
+    home = Home.resolve(home_dir)
+    entry = registry.read_entry(home, name)
+    rows = [json.loads(l) for l in Path(entry["dataset"]["path"]).read_text().splitlines() if l.strip()]
+    answers = {"train": [], "held_out": []}
+    for r in rows:
+        answers["train" if r["split"] == "train" else "held_out"].append(_fold(r["messages"][-1]["content"]))
+    groups: dict[str, list[dict]] = {"trained": [], "held_out": []}
+    for line in (REPO / "ingestion" / "sample_corpus" / "questions.jsonl").read_text().splitlines():
+        q = json.loads(line)
+        if q["kind"] not in ("fact", "paraphrase", "multi_doc") or "v1" not in q["editions"]:
+            continue
+        gold = _fold(q["answer"])
+        if any(gold in a for a in answers["train"]):
+            groups["trained"].append(q)
+        elif any(gold in a for a in answers["held_out"]):
+            groups["held_out"].append(q)
+    tok = AutoTokenizer.from_pretrained(entry["base"]["path"])
+    paths = {"base": entry["base"]["path"], "finetuned": entry["merged_dir"]}
+    out: dict = {"adapter": name, "questions": {k: len(v) for k, v in groups.items()}}
+    for label, path in paths.items():
+        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
+        scores = {}
+        for group, qs in groups.items():
+            hits, f1s, samples = 0, [], []
+            for q in qs:
+                ids = tok.apply_chat_template([{"role": "user", "content": q["question"]}], add_generation_prompt=True,
+                                              return_tensors="pt", return_dict=True)
+                with torch.inference_mode():
+                    gen = model.generate(**ids, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id)
+                text = tok.decode(gen[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
+                hit = _fold(q["answer"]) in _fold(text)
+                hits += hit
+                f1s.append(_f1(text, q["answer"]))
+                if len(samples) < 3:
+                    samples.append({"question": q["question"], "gold": q["answer"], "answer": text})
+            scores[group] = {"contains_gold": round(hits / len(qs), 3) if qs else None,
+                             "token_f1": round(statistics.mean(f1s), 3) if f1s else None, "samples": samples}
+        out[label] = scores
+        del model
+    ft, base = out["finetuned"]["held_out"]["contains_gold"], out["base"]["held_out"]["contains_gold"]
+    out["held_out_hallucination"] = {"base": None if base is None else round(1 - base, 3),
+                                     "finetuned": None if ft is None else round(1 - ft, 3)}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--examples", type=int, default=128, help="train rows used by both arms (default 128)")
@@ -190,6 +271,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=None, help="instruction dataset (default: built from sample v1)")
     ap.add_argument("--home", type=Path, default=None, help="data dir holding the converted base (default: $RAGFT_HOME)")
     ap.add_argument("--quick", action="store_true", help="also time the quick preset end to end on the sample corpus")
+    ap.add_argument("--knowledge", metavar="NAME", default=None, help="only run the knowledge check on adapter NAME in --home")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--arm", choices=("recipe", "baseline"), help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
@@ -205,6 +287,9 @@ def main() -> None:
     from ingestion.home import Home
 
     home = Home.resolve(args.home)
+    if args.knowledge:
+        print(json.dumps({"knowledge": knowledge_check(home.root, args.knowledge, args.threads)}, indent=None if args.json else 2))
+        return
     base_path = str(ensure_hf_checkpoint(home))
     env = {**os.environ, "PYTHONPATH": str(REPO), "RAGFT_HOME": str(home.root), "HF_HUB_OFFLINE": "1"}
     with tempfile.TemporaryDirectory() as tmp_name:
@@ -256,6 +341,8 @@ def main() -> None:
             report["quick_preset"] = {"dataset_build_s": round(build, 1), **quick_preset(qdata, home.root, env, args.threads)}
             report["quick_preset"]["total_wall_s"] = round(build + report["quick_preset"]["wall_s"], 1)
             report["quick_preset"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+            log("knowledge check: base vs the quick adapter on the hand-written sample questions")
+            report["knowledge"] = knowledge_check(home.root, "bench-quick", args.threads)
     if args.json:
         print(json.dumps(report))
     else:

@@ -182,6 +182,7 @@ class Verification:
     top1_agreement: float  # teacher-forced next-token argmax equal, over all held-out positions
     tokens: int
     greedy_answer_agreement: float | None  # identical greedy answers on validation questions
+    greedy_prefix_agreement: float | None  # mean share of each merged answer reproduced before the first difference
     questions: int
     threshold: float
     passed: bool
@@ -254,7 +255,7 @@ def verify_gguf(gguf_path: Path, merged_dir: Path, *, quant: str, dataset: Path 
             got = llama_logits(ids).argmax(-1)
             agree += int((ref == got).sum())
             total += len(ids)
-        same, examples = 0, []
+        same, examples, prefix = 0, [], []
         for ids in prompts:
             ref = model.generate(torch.tensor([ids]), attention_mask=torch.ones(1, len(ids), dtype=torch.long),
                                  max_new_tokens=answer_tokens, do_sample=False, pad_token_id=tokenizer.pad_token_id or 0)[0, len(ids):].tolist()
@@ -268,6 +269,8 @@ def verify_gguf(gguf_path: Path, merged_dir: Path, *, quant: str, dataset: Path 
                     break
                 got.append(tok)
                 llm.eval([tok])
+            shared = next((i for i, (a, b) in enumerate(zip(ref, got)) if a != b), min(len(ref), len(got)))
+            prefix.append(shared / max(len(ref), 1) if got != ref else 1.0)
             if got == ref:
                 same += 1
             elif len(examples) < 3:
@@ -277,7 +280,8 @@ def verify_gguf(gguf_path: Path, merged_dir: Path, *, quant: str, dataset: Path 
     threshold = THRESHOLDS[quant]
     return Verification(
         quant=quant, top1_agreement=round(top1, 5), tokens=total,
-        greedy_answer_agreement=round(same / len(prompts), 4) if prompts else None, questions=len(prompts),
+        greedy_answer_agreement=round(same / len(prompts), 4) if prompts else None,
+        greedy_prefix_agreement=round(sum(prefix) / len(prefix), 4) if prefix else None, questions=len(prompts),
         threshold=threshold, passed=top1 >= threshold, seconds=round(time.perf_counter() - start, 2), examples=examples,
     )
 

@@ -21,7 +21,7 @@ from ingestion.errors import ConfigError
 from rag.abstain import AbstentionGate, Confidence
 from rag.chat_model import ChatModel, Completion, GenerationOptions
 from rag.citations import Citation, cite, grounded_share
-from rag.context import Context, ContextBuilder, ContextSettings, EvidenceScorer, grounded_messages
+from rag.context import SYSTEM_PROMPT, Context, ContextBuilder, ContextSettings, EvidenceScorer, grounded_messages
 from rag.retrieval import MODES, Retriever
 
 ABSTAIN_ANSWER = "I don't know: the documents I can search do not contain the answer."
@@ -34,6 +34,20 @@ _DONT_KNOW = re.compile(
 
 def says_dont_know(answer: str) -> bool:
     return not answer.strip() or bool(_DONT_KNOW.search(answer))
+
+
+def _shingles(text: str, n: int = 5) -> set[tuple[str, ...]]:
+    w = re.findall(r"\w+", text.lower())
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
+
+
+_SYSTEM_SHINGLES = _shingles(SYSTEM_PROMPT)
+
+
+def leaks_instructions(answer: str) -> bool:
+    """True when the answer repeats the system prompt (five words in a row or more): small models
+    sometimes echo it, and injected text in a document may ask for it. Such answers are dropped."""
+    return bool(_shingles(answer) & _SYSTEM_SHINGLES)
 
 
 class Trace:
@@ -166,6 +180,9 @@ class NaiveRAG:
             done = generate(self.model, question, ctx, self.options, on_token)
             text = done.text.strip()
             rec.update(tokens=done.tokens(), finish=done.finish_reason)
+        if leaks_instructions(text):
+            return self._done(question, ABSTAIN_ANSWER, True, "the model repeated its instructions instead of answering",
+                              start, trace, context=ctx, confidence=conf, scores=scores, tokens=done.tokens())
         if says_dont_know(text):
             return self._done(question, text or ABSTAIN_ANSWER, True, "the model found no answer in the context", start,
                               trace, context=ctx, confidence=conf, scores=scores, tokens=done.tokens())

@@ -69,7 +69,12 @@ def run(args: argparse.Namespace) -> dict:
         # The CLI edge reports it ("interrupted; re-run the same command to resume") with exit 130.
         raise KeyboardInterrupt
     payload = result.as_json()
-    payload["merged_dir"] = str(merge_adapter(home, config.name).path) if args.merge else None  # type: ignore[arg-type]
+    payload["merged_dir"] = None
+    if args.merge:
+        from accelerate import PartialState
+
+        if PartialState().is_main_process:  # under `accelerate launch`, one process merges
+            payload["merged_dir"] = str(merge_adapter(home, config.name).path)  # type: ignore[arg-type]
     return payload
 
 

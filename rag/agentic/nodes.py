@@ -20,7 +20,7 @@ from rag.agentic.graders import (
 )
 from rag.chat_model import ChatModel, GenerationOptions
 from rag.context import Context, ContextBuilder, EvidenceScorer, Sentence, terms
-from rag.naive import ABSTAIN_ANSWER, RagSettings, context_budget, generate, says_dont_know
+from rag.naive import ABSTAIN_ANSWER, RagSettings, context_budget, generate, leaks_instructions, says_dont_know
 from rag.retrieval import Hit, Retriever
 
 HOP_DISCOUNT = 0.9  # a sentence found by a rewritten query counts a little less than a direct match
@@ -190,7 +190,9 @@ class AgentNodes:
     @recorded("check")
     def check(self, state: AgentState) -> dict:
         answer, q, ctx = state["answer"], state["question"], state["context"]
-        if says_dont_know(answer):
+        if leaks_instructions(answer):
+            verdict = AnswerGrade(False, 0.0, [], "the answer repeats the instructions")
+        elif says_dont_know(answer):
             verdict = AnswerGrade(False, 0.0, [], "the model said it does not know")
         else:
             verdict = grade_answer(answer, q, ctx.text, kind=state["kind"])
