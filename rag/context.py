@@ -136,8 +136,9 @@ class EvidenceScorer:
     FTS5 table beside the chunks) gives term statistics.
     """
 
-    def __init__(self, index, *, cache_size: int = 4096) -> None:
+    def __init__(self, index, *, cache_size: int = 4096, max_embed: int = 24) -> None:
         self.index = index
+        self.max_embed = max_embed
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
         self._df: dict[str, int] = {}
@@ -199,17 +200,24 @@ class EvidenceScorer:
         return out
 
     def score(self, question: str, hits: Sequence, *, sentences: Sequence[Sentence] | None = None) -> list[Sentence]:
-        """The hits' sentences scored against ``question``, best first."""
+        """The hits' sentences scored against ``question``, best first.
+
+        Embedding is the costly part (MiniLM on CPU): past ``max_embed`` sentences, only those
+        with the best lexical overlap and chunk rank are embedded; the rest keep dense = 0.
+        """
         cands = list(sentences) if sentences is not None else self.sentences(hits)
         if not cands:
             return []
         q_terms = terms(question)
         idf = self.idf(q_terms)
-        qv = self.query_vector(question)
-        dense = self.vectors([s.labelled for s in cands]) @ qv
+        overlaps = [self.overlap(q_terms, idf, s.labelled) for s in cands]
+        order = sorted(range(len(cands)), key=lambda i: overlaps[i] + 0.3 / (1 + cands[i].chunk_rank), reverse=True)
+        chosen = sorted(order[: self.max_embed])
+        dense = np.zeros(len(cands), dtype=np.float32)
+        if chosen:
+            dense[chosen] = self.vectors([cands[i].labelled for i in chosen]) @ self.query_vector(question)
         scored = []
-        for s, cos in zip(cands, dense):
-            ov = self.overlap(q_terms, idf, s.labelled)
+        for s, cos, ov in zip(cands, dense, overlaps):
             total = W_DENSE * float(cos) + W_OVERLAP * ov + W_RANK / (1 + s.chunk_rank)
             scored.append(replace(s, dense=round(float(cos), 4), overlap=round(ov, 4), score=round(total, 4)))
         return sorted(scored, key=lambda s: s.score, reverse=True)

@@ -44,9 +44,9 @@ _NOT_PERSON_WORDS = frozenset(
 
 def expected_type(question: str) -> str:
     q = question.lower()
-    if re.search(r"\b(who|whom|whose)\b|\bname of the person\b|\bwhich (executive|person|employee|manager)\b", q):
+    if re.match(r"^\s*(\w+ )?(who|whom|whose)\b", q) or re.search(r"\bname of the person\b|\bwhich (executive|person|employee|manager)\b", q):
         return PERSON
-    if re.search(r"\b(when|what year|which year|what date|which date|which day|what day)\b", q):
+    if re.match(r"^\s*(since |until |by )?when\b", q) or re.search(r"\b(what|which) (year|date|day|month)\b", q):
         return DATE
     if re.search(r"\bhow (many|much|long|large|big|old|often|far|high|deep|heavy)\b|\bwhat (percentage|number|share)\b"
                  r"|\b(which|what)\b[\w\s]{0,30}\b(version|release)\b"
@@ -76,6 +76,7 @@ class EvidenceGrade:
     strong: bool = False
     typed: Sentence | None = None  # best kept sentence holding an answer candidate
     why: str = ""
+    typed_by_hop: bool = False  # the typed sentence was found by a rewritten query (a hop)
 
     def as_json(self) -> dict:
         return {"kept": len(self.kept), "strong": self.strong, "why": self.why,
@@ -93,11 +94,12 @@ def grade_evidence(
     if not kept:
         return EvidenceGrade(why="no sentence reaches the relevance bar")
     typed = next((s for s in kept if candidates(s.labelled, kind, question)), None) if kind != ANY else kept[0]
+    by_hop = typed is not None and (typed.chunk_id, typed.text) in hops
     if not confident:
-        return EvidenceGrade(kept, False, typed, "retrieval confidence below the threshold")
+        return EvidenceGrade(kept, False, typed, "retrieval confidence below the threshold", by_hop)
     if typed is None:
         return EvidenceGrade(kept, False, None, f"no {kind} in the relevant sentences")
-    return EvidenceGrade(kept, True, typed, "relevant sentences hold a candidate answer")
+    return EvidenceGrade(kept, True, typed, "relevant sentences hold a candidate answer", by_hop)
 
 
 @dataclass

@@ -30,7 +30,7 @@ from ingestion.errors import ConfigError
 from rag.agentic.graders import LLMJudge
 from rag.agentic.nodes import AgentNodes, AgentSettings, AgentState
 from rag.chat_model import ChatModel, GenerationOptions
-from rag.citations import cite, grounded_share
+from rag.citations import Citation, cite, grounded_share
 from rag.context import EvidenceScorer
 from rag.naive import RagAnswer, answer_options
 from rag.retrieval import Retriever
@@ -83,6 +83,13 @@ class AgenticRAG:
         if on_token is not None:  # answers are checked before they are shown: emit the final one
             on_token(answer)
         citations = [] if abstained else cite(answer, question, ctx)
+        grade = state.get("grade")
+        if citations and grade is not None and grade.typed_by_hop:
+            # The answer came from a hop: also cite the evidence that led there ("hosted by the CEO").
+            cited = {c.chunk_id for c in citations}
+            bridge = next((s for s in grade.kept if s.chunk_id not in cited), None)
+            if bridge is not None:
+                citations.append(Citation(bridge.source, bridge.chunk_id, bridge.text, 0.0))
         scores = {"confidence": state["confidence"].score} if "confidence" in state else {}
         if not abstained:
             scores["grounded"] = round(grounded_share(answer, question, ctx.text), 4)

@@ -37,6 +37,9 @@ class AgentSettings:
     """Sentence score a chunk needs to count as relevant evidence."""
     quote_fallback: bool = True
     """When no generated answer is grounded, answer with the best typed sentence, quoted."""
+    quote_overlap: float = 0.4
+    """A sentence found directly is quoted only when it holds this share of the question's
+    terms (IDF-weighted); one found by a hop was already tied to the question by its bridge."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.max_loops <= 5:
@@ -59,6 +62,7 @@ class AgentState(TypedDict, total=False):
     context: Context
     answer: str
     answer_grade: AnswerGrade
+    retry: bool  # another generation would see a different context
     outcome: str  # answered | quoted | abstained
     reason: str
     tokens: dict[str, int]
@@ -147,7 +151,8 @@ class AgentNodes:
         if self.judge is not None and grade.kept:  # a capable judge prunes what the scores let through
             keep = [s for s in grade.kept if self.judge.relevant(q, s.labelled) is not False]
             judged = len(grade.kept) - len(keep)
-            grade = grade_evidence(q, keep, confident=not conf.abstain, kind=state["kind"], min_relevance=-1.0)
+            grade = grade_evidence(q, keep, confident=not conf.abstain, kind=state["kind"], min_relevance=-1.0,
+                                   hops=frozenset(hops))
         return {"ranked": ranked, "confidence": conf, "grade": grade,
                 "_step": {**grade.as_json(), **conf.as_json(), "judge_dropped": judged}}
 
@@ -168,10 +173,10 @@ class AgentNodes:
         return {"queries": [(t, m) for t, m, _ in chosen], "loops": state["loops"] + 1,
                 "_step": {"why": grade.why, "queries": [{"query": t, "mode": m, "strategy": w} for t, m, w in chosen]}}
 
-    def _context(self, state: AgentState) -> Context:
+    def _context(self, state: AgentState, attempt: int) -> Context:
         grade, q = state["grade"], state["question"]
         pool = grade.kept or state["ranked"][:1]
-        if state["attempts"] >= 1 and grade.typed is not None:
+        if attempt >= 1 and grade.typed is not None:
             pool = [grade.typed]  # retry with only the sentence that holds a candidate answer
         elif grade.typed is not None:
             pool = [grade.typed] + [s for s in pool if s is not grade.typed]
@@ -180,7 +185,7 @@ class AgentNodes:
 
     @recorded("generate")
     def generate(self, state: AgentState) -> dict:
-        ctx = self._context(state)
+        ctx = self._context(state, state["attempts"])
         done = generate(self.model, state["question"], ctx, self.options, None)
         tokens = {k: state["tokens"].get(k, 0) + v for k, v in done.tokens().items()}
         return {"context": ctx, "answer": done.text.strip(), "attempts": state["attempts"] + 1, "tokens": tokens,
@@ -198,18 +203,22 @@ class AgentNodes:
             verdict = grade_answer(answer, q, ctx.text, kind=state["kind"])
             if self.judge is not None and verdict.grounded and self.judge.grounded(q, answer, ctx.text) is False:
                 verdict = AnswerGrade(False, verdict.share, verdict.missing, "the judge found the answer unsupported")
-        return {"answer_grade": verdict, "_step": verdict.as_json()}
+        # Greedy decoding repeats itself: a retry is worth it only with a different context.
+        retry = state["attempts"] < self.settings.max_attempts and (
+            self._context(state, state["attempts"]).text != ctx.text or not self.options.greedy)
+        return {"answer_grade": verdict, "retry": retry, "_step": {**verdict.as_json(), "retry": retry and not verdict.grounded}}
 
     @recorded("fallback")
     def fallback(self, state: AgentState) -> dict:
-        grade = state["grade"]
-        if self.settings.quote_fallback and grade.typed is not None and not state["confidence"].abstain:
+        grade, typed = state["grade"], state["grade"].typed
+        quotable = typed is not None and (grade.typed_by_hop or typed.overlap >= self.settings.quote_overlap)
+        if self.settings.quote_fallback and quotable and not state["confidence"].abstain:
             ctx = self.builder.build([grade.typed], count_tokens=self.model.count_tokens, budget=10**6)
             if ctx.sentences:
                 return {"answer": grade.typed.text, "context": ctx, "outcome": "quoted",
                         "reason": "quoted the best evidence: no generated answer was grounded",
                         "_step": {"outcome": "quoted", "source": grade.typed.source}}
-        return self._abstain(state, "no grounded answer and no evidence to quote")
+        return self._abstain(state, "no grounded answer and no evidence close enough to quote")
 
     @recorded("abstain")
     def abstain(self, state: AgentState) -> dict:
@@ -241,7 +250,7 @@ class AgentNodes:
     def after_check(self, state: AgentState) -> str:
         if state["answer_grade"].grounded:
             return "finish"
-        return "generate" if state["attempts"] < self.settings.max_attempts else "fallback"
+        return "generate" if state["retry"] else "fallback"
 
 
 __all__ = ["ANY", "AgentNodes", "AgentSettings", "AgentState", "decompose"]

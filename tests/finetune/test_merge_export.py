@@ -44,15 +44,20 @@ def test_merged_model_gives_the_logits_of_base_plus_adapter(trained):
     assert (expected - before).abs().max() > 1e-2  # the adapter did change the model
 
 
-def test_merged_checkpoint_loads_in_nf4_with_bitsandbytes(trained):
+@pytest.mark.parametrize("quant", ["nf4", "int8"])
+def test_merged_checkpoint_quantizes_at_load_time_with_bitsandbytes(trained, quant):
     import torch
     from transformers import AutoModelForCausalLM, BitsAndBytesConfig
 
     home, _ = trained
     path = registry.read_entry(home, "five")["merged_dir"] or str(merge_adapter(home, "five", quiet=True).path)
-    config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32)
+    if quant == "nf4":
+        config = BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.float32)
+    else:
+        config = BitsAndBytesConfig(load_in_8bit=True)
     model = AutoModelForCausalLM.from_pretrained(path, quantization_config=config, dtype=torch.float32, device_map="cpu")
-    assert "Linear4bit" in type(model.model.layers[0].self_attn.q_proj).__name__
+    layer = type(model.model.layers[0].self_attn.q_proj).__name__
+    assert layer == ("Linear4bit" if quant == "nf4" else "Linear8bitLt")
     out = model.generate(torch.tensor([[1, 2, 3]]), max_new_tokens=3, do_sample=False)
     assert out.shape == (1, 6)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ingestion.errors import ConfigError
+from rag.abstain import THRESHOLD
 from rag.chat_model import FakeChatModel, GenerationOptions
 from rag.context import SYSTEM_PROMPT
 from rag.naive import ABSTAIN_ANSWER, NaiveRAG, RagSettings, leaks_instructions, says_dont_know
@@ -20,7 +21,7 @@ def test_answers_from_the_best_sentences_and_cites_the_source(retriever):
     assert not out.abstained and "27 working days" in out.answer
     assert out.citations[0].source.endswith("hr/leave.md") and "27 working days" in out.citations[0].span
     assert [s["step"] for s in out.steps] == STEPS and all(s["seconds"] >= 0 for s in out.steps)
-    assert out.scores["grounded"] == 1.0 and out.scores["confidence"] > 0.434
+    assert out.scores["grounded"] == 1.0 and out.scores["confidence"] > THRESHOLD
     (messages, options), = model.calls
     assert messages[0]["content"] == SYSTEM_PROMPT
     user = messages[-1]["content"]
