@@ -53,19 +53,49 @@ def permute_qk(weights, n_head: int, n_head_kv: int | None = None):
             .swapaxes(1, 2).reshape(weights.shape))
 
 
-def _tokenizer_fields(tokenizer_gguf: Path, vocab_size: int) -> list[tuple[str, Any, list]]:
-    """``(key, value, types)`` of every ``tokenizer.*`` field of a GGUF."""
-    from gguf import GGUFReader
+# Every ``tokenizer.*`` key llama.cpp reads (gguf-py ``Keys.Tokenizer``); read with the fast header
+# reader (``GGUFReader`` parses 100k vocabulary strings one numpy view at a time: ~20 s here).
+_TOKENIZER_KEYS = (
+    "tokenizer.ggml.model", "tokenizer.ggml.pre", "tokenizer.ggml.tokens", "tokenizer.ggml.token_type",
+    "tokenizer.ggml.token_type_count", "tokenizer.ggml.scores", "tokenizer.ggml.merges",
+    "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id",
+    "tokenizer.ggml.eom_token_id", "tokenizer.ggml.unknown_token_id", "tokenizer.ggml.seperator_token_id",
+    "tokenizer.ggml.padding_token_id", "tokenizer.ggml.cls_token_id", "tokenizer.ggml.mask_token_id",
+    "tokenizer.ggml.add_bos_token", "tokenizer.ggml.add_eos_token", "tokenizer.ggml.add_sep_token",
+    "tokenizer.ggml.add_space_prefix", "tokenizer.ggml.remove_extra_whitespaces",
+    "tokenizer.ggml.precompiled_charsmap", "tokenizer.ggml.prefix_token_id", "tokenizer.ggml.suffix_token_id",
+    "tokenizer.ggml.middle_token_id", "tokenizer.ggml.fim_pre_token_id", "tokenizer.ggml.fim_suf_token_id",
+    "tokenizer.ggml.fim_mid_token_id", "tokenizer.ggml.fim_pad_token_id", "tokenizer.ggml.fim_rep_token_id",
+    "tokenizer.ggml.fim_sep_token_id", "tokenizer.chat_template",
+)
 
-    try:
-        reader = GGUFReader(str(tokenizer_gguf))
-    except Exception as exc:
-        raise ModelError(f"cannot read tokenizer GGUF {tokenizer_gguf}: {exc}", fix="pass a valid .gguf of the base model") from exc
-    out = []
-    for key, fld in reader.fields.items():
-        if key.startswith("tokenizer."):
-            out.append((key, fld.contents(), list(fld.types)))
-    tokens = next((v for k, v, _ in out if k == "tokenizer.ggml.tokens"), None)
+
+def _gguf_type(key: str, value: Any):
+    """(value type, array item type) for a tokenizer value, as llama.cpp's converter writes it."""
+    from gguf import GGUFValueType as T
+
+    if isinstance(value, bool):
+        return T.BOOL, None
+    if isinstance(value, int):
+        return T.UINT32, None  # token ids and counts
+    if isinstance(value, float):
+        return T.FLOAT32, None
+    if isinstance(value, str):
+        return T.STRING, None
+    if isinstance(value, list) and value:
+        first = value[0]
+        item = T.STRING if isinstance(first, str) else T.FLOAT32 if isinstance(first, float) else T.INT32 if isinstance(first, int) else None
+        if item is not None:
+            return T.ARRAY, item
+    raise ModelError(f"cannot copy tokenizer key {key} ({type(value).__name__})", fix="use llama.cpp's convert_hf_to_gguf.py")
+
+
+def _tokenizer_fields(tokenizer_gguf: Path, vocab_size: int) -> dict[str, Any]:
+    """The ``tokenizer.*`` values of a GGUF (the base model's vocabulary, merges, specials, template)."""
+    from finetune.gguf_header import read_gguf_header
+
+    fields = read_gguf_header(tokenizer_gguf, _TOKENIZER_KEYS)
+    tokens = fields.get("tokenizer.ggml.tokens")
     if not tokens:
         raise ModelError(f"{tokenizer_gguf} holds no tokenizer", fix="pass a GGUF of the base model with --tokenizer-gguf")
     if len(tokens) != vocab_size:
@@ -73,14 +103,14 @@ def _tokenizer_fields(tokenizer_gguf: Path, vocab_size: int) -> list[tuple[str, 
             f"{tokenizer_gguf} has {len(tokens)} tokens but the model's vocabulary is {vocab_size}",
             fix="pass a GGUF of the same base model with --tokenizer-gguf",
         )
-    return out
+    return fields
 
 
 def write_gguf(merged_dir: Path, out: Path, *, tokenizer_gguf: Path, dtype: str = "f32", name: str = "") -> Path:
     """Write ``merged_dir`` (a llama-architecture HF checkpoint) as an f32 or f16 GGUF at ``out``."""
     import numpy as np
     import torch
-    from gguf import GGUFValueType, GGUFWriter
+    from gguf import GGUFWriter
     from transformers import AutoConfig, AutoModelForCausalLM
     from transformers.modeling_gguf_pytorch_utils import TensorProcessor, get_gguf_hf_weights_map
 
@@ -120,9 +150,9 @@ def write_gguf(merged_dir: Path, out: Path, *, tokenizer_gguf: Path, dtype: str 
         writer.add_rope_freq_base(float(rope.get("rope_theta", getattr(config, "rope_theta", 10000.0))))
         writer.add_layer_norm_rms_eps(float(config.rms_norm_eps))
         writer.add_vocab_size(config.vocab_size)
-        for key, value, types in fields:
-            sub = types[1] if types[0] == GGUFValueType.ARRAY else None
-            writer.add_key_value(key, value, types[0], sub_type=sub)
+        for key, value in fields.items():
+            kind, item = _gguf_type(key, value)
+            writer.add_key_value(key, value, kind, sub_type=item)
 
         tied = bool(getattr(config, "tie_word_embeddings", False))
         for hf_name, tensor in state.items():

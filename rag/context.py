@@ -7,7 +7,8 @@
 
 Why sentences, not chunks: with the 135M default model, the three best sentences of the top
 chunks answer more questions than the three chunks themselves, three times faster (DESIGN.md
-reference points) — the small model loses what it has to search for. A sentence's score mixes
+reference points) — the small model loses what it has to search for; two sentences is the
+default here (``ContextSettings.max_sentences``). A sentence's score mixes
 its embedding cosine to the question with the IDF-weighted share of the question's terms it
 contains (the heading counts as part of the sentence: "Annual leave: Full-time employees ...").
 The builder keeps whole sentences only, drops the weakest first until the rendered block fits
@@ -34,7 +35,7 @@ _QUESTION_WORDS = frozenset(
     "many much long often large big which whose does did do get got called name named kind type per".split()
 )
 
-# Sentence score = dense cosine + overlap share (weights chosen on the calibration split).
+# Sentence score = dense cosine + overlap share + a small chunk-rank prior (set a priori, not tuned).
 W_DENSE, W_OVERLAP, W_RANK = 0.6, 0.4, 0.05
 
 
