@@ -20,13 +20,13 @@ same process, model warmed first so its load time counts in neither. The machine
 its load drifts by minutes, so Chroma's (a) runs folder by folder (12 ``ingest_paths`` calls,
 one per top-level folder, summed) and the baseline -- one ``encode`` call's batches, dealt into
 12 slices -- runs a slice next to each folder's ingest, alternating which goes first.
-Four full embedding passes in all (bare, (a)
-chroma, (d), (a) faiss).
+Four full embedding passes in all: bare, (a) chroma, (d), (a) faiss.
 
 The corpus is deterministic (seeded): documents vary in length (lognormal, median 110 words,
 40 to 1,200), have Markdown structure (title, sections, lists) and facts with numbers, names
-and dates, so no two chunks are near-duplicates; the sizes keep a full run of 1,000 documents
-near 10 minutes on 2 cores.
+and dates, so no two chunks are near-duplicates. 1,000 documents give ~3,100 chunks; the full
+run costs ~11 CPU-minutes (about 19 minutes of wall time on 2 cores at load 4-7; less on idle
+cores). ``--docs 100`` is a quick check of the script, not of the targets.
 
 Progress goes to stderr; ``--json`` prints one JSON object on stdout. The machine is shared:
 the load average is recorded at every phase, and CPU seconds of this process are reported
@@ -191,14 +191,6 @@ def planned_texts(corpus: Path, embedder) -> list[str]:
 
     chunker = Chunker(settings=ChunkSettings(), tokenize=embedder.tokenize)
     return [embed_text(c) for p in iter_files(corpus) for c in chunker.chunk(load_document(p), collection="default")]
-
-
-def bare_encode(embedder, texts: list[str]) -> dict:
-    load0 = os.getloadavg()[0]
-    c0, t0 = time.process_time(), time.perf_counter()
-    embedder.model.encode(texts, batch_size=embedder.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
-    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    return {"seconds": wall, "cpu_seconds": cpu, "load": round(load0, 2), "chunks": len(texts)}
 
 
 def first_ingest_with_baseline(home: Path, corpus: Path, embedder) -> tuple[dict, dict]:
