@@ -1,11 +1,13 @@
 """Training throughput: the ragft recipe vs a plain transformers Trainer + PEFT baseline.
 
-    .venv/bin/python benchmarks/bench_train.py [--examples 128] [--reps 1] [--threads N] [--quick] [--json]
+    .venv/bin/python benchmarks/bench_train.py [--examples 128] [--reps 1] [--threads N] [--no-raft] [--quick] [--json]
 
 Same model (the bundled SmolLM2-135M-Instruct, converted to an HF checkpoint), same LoRA (r=16,
-alpha=32, all linear layers, dropout 0.05), same objective (loss on assistant tokens only), same
-examples (the first N train rows, in file order, of the sample corpus's instruction dataset,
-built with ``ragft dataset build``: variable length), one pass each, fp32, same learning rate:
+alpha=32, all linear layers, no dropout), same objective (loss on assistant tokens only), same
+examples (the first N train rows, in file order, of the sample corpus's instruction dataset built
+with ``ragft dataset build --raft``: short QA and paraphrase rows mixed with long RAFT rows that
+carry retrieved passages, 75 tokens median, 424 at p95; ``--no-raft`` for the QA rows alone, 67 /
+99), one pass each, same precision (``--precision``, fp32 by default), same learning rate:
 
 - recipe:   ``finetune.train`` (TRL SFTTrainer): packed best-fit into 512-token rows, padding-free,
             LM head only on the positions that carry a loss.
@@ -50,19 +52,20 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 SAMPLE_V1 = REPO / "ingestion" / "sample_corpus" / "v1"
-LORA = dict(r=16, lora_alpha=32, lora_dropout=0.05)
+LORA = dict(r=16, lora_alpha=32, lora_dropout=0.0)
 LEARNING_RATE = 1e-3
 BASELINE_BATCH = 8
-PACKED_LENGTH = 512
+PACKED_LENGTH = 1024  # holds the longest RAFT row (659 tokens), so neither arm truncates
 
 
 def log(msg: str) -> None:
     print(f"bench_train: {msg}", file=sys.stderr, flush=True)
 
 
-def build_dataset(out: Path, env: dict) -> float:
+def build_dataset(out: Path, env: dict, raft: bool = False) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "dataset", "build", str(SAMPLE_V1), "--out", str(out), "--json"],
+    proc = subprocess.run([sys.executable, "-m", "assistant.cli", "dataset", "build", str(SAMPLE_V1), "--out", str(out), "--json"]
+                          + (["--raft"] if raft else []),
                           capture_output=True, text=True, env=env, cwd=REPO)
     if proc.returncode != 0:
         raise SystemExit(f"dataset build failed: {proc.stderr.strip()}")
@@ -76,7 +79,7 @@ def subset(data: Path, out: Path, n: int) -> Path:
 
 
 # -- the two arms (each runs in a child process) ------------------------------------------------
-def arm_recipe(data: Path, home_dir: Path, base_path: str, threads: int | None) -> dict:
+def arm_recipe(data: Path, home_dir: Path, base_path: str, threads: int | None, precision: str) -> dict:
     from finetune.train import TrainConfig, finetune
     from ingestion.home import Home
 
@@ -84,7 +87,7 @@ def arm_recipe(data: Path, home_dir: Path, base_path: str, threads: int | None) 
     cfg = TrainConfig.from_preset(
         "quick", data=data, name="bench-recipe", base=base_path, epochs=1, batch_size=1, grad_accum=1, max_length=PACKED_LENGTH,
         learning_rate=LEARNING_RATE, lora_r=LORA["r"], lora_alpha=LORA["lora_alpha"], lora_dropout=LORA["lora_dropout"],
-        early_stopping_patience=0, save_steps=10**6, warmup_ratio=0.05,
+        early_stopping_patience=0, save_steps=10**6, warmup_ratio=0.05, precision=precision,
     )
     result = finetune(cfg, home, overwrite=True, threads=threads)
     rows = [json.loads(l) for l in (home.adapters_dir / "bench-recipe" / "metrics.jsonl").read_text().splitlines()]
@@ -96,7 +99,7 @@ def arm_recipe(data: Path, home_dir: Path, base_path: str, threads: int | None) 
             "tokens_per_s": round(window_tokens / window_s, 1), "final_loss": round(steps[-1]["loss"], 4)}
 
 
-def arm_baseline(data: Path, base_path: str, threads: int | None) -> dict:
+def arm_baseline(data: Path, base_path: str, threads: int | None, precision: str) -> dict:
     import torch
     from datasets import Dataset
     from peft import LoraConfig, get_peft_model
@@ -136,6 +139,7 @@ def arm_baseline(data: Path, base_path: str, threads: int | None) -> dict:
             output_dir=tmp, per_device_train_batch_size=BASELINE_BATCH, num_train_epochs=1, learning_rate=LEARNING_RATE,
             lr_scheduler_type="cosine", warmup_steps=0.05, logging_steps=1, save_strategy="no", report_to="none",
             seed=0, disable_tqdm=True, dataloader_pin_memory=False, remove_unused_columns=False,
+            bf16=precision == "bf16", use_cpu=precision == "bf16" and not torch.cuda.is_available(),
         )
         trainer = Trainer(model=model, args=args, train_dataset=Dataset.from_list(feats), data_collator=padder, callbacks=[Mark()])
         trainer.train()
@@ -147,9 +151,10 @@ def arm_baseline(data: Path, base_path: str, threads: int | None) -> dict:
             "final_loss": round(losses[-1], 4)}
 
 
-def run_arm(name: str, data: Path, home_dir: Path, base_path: str, threads: int | None) -> dict:
+def run_arm(name: str, data: Path, home_dir: Path, base_path: str, threads: int | None, precision: str) -> dict:
     """One arm in a fresh process; returns its JSON plus peak RSS."""
-    cmd = [sys.executable, __file__, "--arm", name, "--data", str(data), "--home", str(home_dir), "--base", base_path]
+    cmd = [sys.executable, __file__, "--arm", name, "--data", str(data), "--home", str(home_dir), "--base", base_path,
+           "--precision", precision]
     if threads:
         cmd += ["--threads", str(threads)]
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
@@ -269,6 +274,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=1, help="alternating repetitions per arm; the median is kept")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads in every arm (default: torch's choice)")
     ap.add_argument("--data", type=Path, default=None, help="instruction dataset (default: built from sample v1)")
+    ap.add_argument("--no-raft", dest="raft", action="store_false", help="build the default dataset without RAFT rows")
+    ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="compute precision of both arms (default fp32)")
     ap.add_argument("--home", type=Path, default=None, help="data dir holding the converted base (default: $RAGFT_HOME)")
     ap.add_argument("--quick", action="store_true", help="also time the quick preset end to end on the sample corpus")
     ap.add_argument("--knowledge", metavar="NAME", default=None, help="only run the knowledge check on adapter NAME in --home")
@@ -278,7 +285,10 @@ def main() -> None:
     args = ap.parse_args()
 
     if args.arm:  # child process
-        result = arm_recipe(args.data, args.home, args.base, args.threads) if args.arm == "recipe" else arm_baseline(args.data, args.base, args.threads)
+        if args.arm == "recipe":
+            result = arm_recipe(args.data, args.home, args.base, args.threads, args.precision)
+        else:
+            result = arm_baseline(args.data, args.base, args.threads, args.precision)
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
         print(json.dumps(result))
         return
@@ -297,7 +307,7 @@ def main() -> None:
         data, build_s = args.data, None
         if data is None:
             data = tmp / "sample.jsonl"
-            build_s = build_dataset(data, env)
+            build_s = build_dataset(data, env, raft=args.raft)
             log(f"built the sample-corpus dataset in {build_s:.1f} s")
         rows = subset(data, tmp / "bench.jsonl", args.examples)
         runs: dict[str, list[dict]] = {"baseline": [], "recipe": []}
@@ -305,7 +315,7 @@ def main() -> None:
             for arm in ("baseline", "recipe"):
                 log(f"rep {rep + 1}/{args.reps}: {arm}")
                 arm_home = tmp / f"home-{arm}"
-                runs[arm].append(run_arm(arm, rows, arm_home, base_path, args.threads))
+                runs[arm].append(run_arm(arm, rows, arm_home, base_path, args.threads, args.precision))
                 log(f"  {runs[arm][-1]['tokens_per_s']} tokens/s")
         params = 134_515_008  # SmolLM2-135M (tied embeddings counted once)
         try:
@@ -326,8 +336,9 @@ def main() -> None:
         report = {
             "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": args.threads,
                         "load_avg_1m_end": round(os.getloadavg()[0], 2), "matmul_gflops_fp32": round(peak, 1)},
-            "model": {"name": "SmolLM2-135M-Instruct", "params": params, "dtype": "fp32"},
-            "data": {"examples": args.examples, "dataset_build_s": round(build_s, 1) if build_s else None},
+            "model": {"name": "SmolLM2-135M-Instruct", "params": params, "precision": args.precision},
+            "data": {"examples": args.examples, "raft_rows": args.raft if args.data is None else None,
+                     "dataset_build_s": round(build_s, 1) if build_s else None},
             "baseline": summary["baseline"], "recipe": summary["recipe"],
             "speedup": round(summary["recipe"]["tokens_per_s"] / summary["baseline"]["tokens_per_s"], 2),
             "target_speedup": 1.5,
