@@ -21,6 +21,8 @@ ROUTES: dict[str, str] = {
     "base": "assistant.routes.base:BaseRoute",
     "naive": "assistant.routes.naive:NaiveRoute",
     "agentic": "assistant.routes.agentic:AgenticRoute",
+    "finetuned": "assistant.routes.finetuned:FinetunedRoute",
+    "hybrid": "assistant.routes.hybrid:HybridRoute",
 }
 
 
@@ -36,6 +38,8 @@ class RouteContext:
     """``-k``: chunks retrieved per query (None: the route's default)."""
     judge: str | None = None
     """``--judge``: a stronger model for the agentic route's relevance and grounding votes."""
+    adapter: str | None = None
+    """``--adapter``: a registered adapter for the finetuned and hybrid routes (None: the newest)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +54,8 @@ class RouteResult:
     tokens: dict[str, int] = field(default_factory=dict)  # {"prompt", "completion"}
     model: str = ""
     steps: list[dict[str, Any]] = field(default_factory=list)  # what the route did, with timings
+    adapter: str | None = None  # the fine-tuned adapter that answered (finetuned / hybrid routes)
+    stale: bool = False  # that adapter's training documents changed in the index since it was trained
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -1,0 +1,48 @@
+"""Chat page: a real question on the naive route over the ingested sample corpus (real model)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from assistant.routes import ROUTES
+from tests.ui.app_fixtures import MODEL_TIMEOUT, app, errors, sample_home, sample_root  # noqa: F401
+
+QUESTION = "How many employees did Marrowfield have at the start of 2025?"
+
+
+@pytest.mark.slow
+def test_chat_answers_on_naive_with_caption_and_sources(sample_home):
+    at = app()
+    route = at.selectbox(key="chat_route")
+    assert route.label == "Route" and route.value == "naive" and list(route.options) == list(ROUTES)
+
+    at.chat_input[0].set_value(QUESTION).run(timeout=MODEL_TIMEOUT)
+    assert not at.exception and errors(at) == []
+    history = at.session_state["chat_history"]
+    assert len(history) == 1 and history[0]["question"] == QUESTION
+    result = history[0]["result"]
+    assert result["route"] == "naive" and result["answer"]
+    captions = [c.value for c in at.caption]
+    assert any(re.fullmatch(r"naive · \S.* · \d+ tokens · \d+\.\d\d s", c) for c in captions), captions
+    sources = [e for e in at.expander if e.label.startswith("Sources (")]
+    assert [e.label for e in sources] == [f"Sources ({len(result['citations'])})"] and result["citations"]
+    body = " ".join(m.value for m in sources[0].markdown)
+    first = Path(result["citations"][0]["source"]).name.replace("_", "\\_")
+    assert f"**{first}**" in body  # each source's file name in bold
+    assert ":orange-background[" in body  # the supporting span is highlighted in its passage
+    assert any(c["chunk_id"] in result["passages"] for c in result["citations"])
+
+    at.run()  # a rerun redraws the history without asking again
+    assert len(at.session_state["chat_history"]) == 1 and any(e.label.startswith("Sources (") for e in at.expander)
+
+
+def test_chat_without_an_index_shows_one_line_error(home):
+    at = app()
+    at.chat_input[0].set_value(QUESTION).run()
+    assert not at.exception
+    (message,) = errors(at)
+    assert "\n" not in message and "ingest" in message  # what failed and what to do, no traceback
+    assert at.session_state["chat_history"] == []
