@@ -10,12 +10,15 @@ stay loaded in the model registry's own cache.
 
 from __future__ import annotations
 
+import os
+
 import streamlit as st
 
 from assistant.routes import Route, RouteContext, build_route
 from ingestion.home import Home
 
-COLLECTION = "default"
+# `ragft ui --collection NAME` hands the collection over in the environment.
+COLLECTION = os.environ.get("RAGFT_COLLECTION", "default")
 
 
 def home() -> Home:

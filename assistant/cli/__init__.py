@@ -25,11 +25,13 @@ _COMMAND_MODULES = (
     "assistant.cli.doctor_cmd",
     "assistant.cli.models_cmd",
     "assistant.cli.ask_cmd",
+    "assistant.cli.compare_cmd",
     "assistant.cli.chat_cmd",
     "assistant.cli.dataset_cmd",
     "assistant.cli.finetune_cmd",
     "assistant.cli.adapters_cmd",
     "assistant.cli.export_cmd",
+    "assistant.cli.ui_cmd",
 )
 
 
@@ -69,7 +71,13 @@ def _emit(args: argparse.Namespace, payload: dict, render: Callable[[dict], str]
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = build_parser()
-    args = parser.parse_args(argv)  # exits 2 on usage errors
+    args, extra = parser.parse_known_args(argv)  # exits 2 on usage errors
+    if extra:
+        # Only a command that passes flags on to another program (`ragft ui`) takes extras.
+        take_extra = getattr(args, "take_extra", None)
+        if take_extra is None:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        take_extra(args, extra)  # exits 2 on flags it does not pass on
     try:
         payload = args.handler(args)
         if payload is not None:
