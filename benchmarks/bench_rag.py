@@ -11,7 +11,8 @@ questions with their v1 answer), split *deterministically* by kind: the 30% of e
 sha256("ragft-split:" + id) sorts first form the **calibration** split (used to pick the
 abstention threshold and the prompt; see ``rag/abstain.py``), the other 70% the **evaluation**
 split, which the default run scores and which no setting was tuned on. ``DEV_UNANSWERABLE``
-below adds 20 unanswerable questions written for calibration only.
+below adds 32 unanswerable questions written for calibration only (20 with a word the corpus
+lacks, 12 near misses); ``--split calibration`` scores them with the calibration split.
 
 Every route runs with the default model (SmolLM2-135M-Instruct, GGUF, llama.cpp), greedy
 decoding, answers capped at 64 tokens. Scores per route: exact match, token F1 and
@@ -74,6 +75,20 @@ DEV_UNANSWERABLE = (
     "How many parking spaces does the Cork office have?",
     "Which health insurance provider covers Marrowfield employees?",
     "What is the salary range for a senior firmware engineer?",
+    # Near misses like the shipped unanswerable questions: every word occurs in the v1 corpus, the
+    # asked-for fact does not (checked by hand against the documents).
+    "How much does the Kestrel KG-2 solar panel weigh?",
+    "How many spare brushes ship with a Kestrel KG-2 gateway?",
+    "How many sensors could the original Kestrel KG-1 gateway connect?",
+    "What was the list price of the Heron S2?",
+    "How many units of the Reed logger were sold in Germany?",
+    "How long does the Kestrel KG-2 battery take to recharge?",
+    "How many employees have taken a sabbatical since 2011?",
+    "What is the list price of a BrushGuard brush?",
+    "At what angle should the Heron S4 sonde be mounted?",
+    "How many hotels in Rotterdam does Wayfarer offer?",
+    "Which supplier manufactures the Heron S4 housing?",
+    "How many gateways does Norvolt Elektronik produce per month?",
 )
 
 
@@ -196,8 +211,21 @@ def run_route(name: str, home, corpus: Path, questions: list[dict]) -> list[dict
     return rows
 
 
+def dev_unanswerable() -> list[dict]:
+    return [{"id": f"dev-unanswerable-{i:02d}", "kind": "unanswerable", "question": q, "answer": "", "source": None}
+            for i, q in enumerate(DEV_UNANSWERABLE, start=1)]
+
+
+def roc_table(name: str, pos: list[float], neg: list[float], thresholds: list[float]) -> list[str]:
+    """Abstention rates when abstaining below each threshold: one line per threshold."""
+    lines = [f"{name}: threshold | abstain unanswerable (n={len(neg)}) | abstain answerable (n={len(pos)})"]
+    for t in thresholds:
+        lines.append(f"  {t:6.3f} | {sum(s < t for s in neg) / len(neg):.3f} | {sum(s < t for s in pos) / len(pos):.3f}")
+    return lines
+
+
 def calibrate(home, questions: list[dict]) -> dict:
-    from rag.abstain import calibrate as pick, unknown_share
+    from rag.abstain import calibrate as pick, features
     from rag.context import EvidenceScorer
     from rag.index import Index
     from rag.naive import RagSettings
@@ -205,15 +233,24 @@ def calibrate(home, questions: list[dict]) -> dict:
 
     index = Index.open(home, create=False)
     retriever, scorer, settings = Retriever(index), EvidenceScorer(index), RagSettings()
-    feats: dict[str, list[tuple[float, float]]] = {"answerable": [], "unanswerable": []}
+    feats: dict[str, list[tuple[float, float, float]]] = {"answerable": [], "unanswerable": []}
     items = [(q["question"], q["kind"] != "unanswerable") for q in questions] + [(q, False) for q in DEV_UNANSWERABLE]
     for question, answerable in items:
         ranked = scorer.score(question, retriever.search(question, k=settings.k, mode=settings.mode).hits)
-        best = ranked[0].score if ranked else 0.0
-        feats["answerable" if answerable else "unanswerable"].append((best, unknown_share(question, scorer)[0]))
+        feats["answerable" if answerable else "unanswerable"].append(features(question, ranked, scorer))
     index.close()
-    return {**pick(feats["answerable"], feats["unanswerable"]), "answerable_n": len(feats["answerable"]),
-            "unanswerable_n": len(feats["unanswerable"])}
+    chosen = pick(feats["answerable"], feats["unanswerable"])
+    pos, neg = feats["answerable"], feats["unanswerable"]
+    signals = {  # each signal alone, then the calibrated mix
+        "best sentence score": lambda f: f[0], "1 - unknown-term share": lambda f: 1 - f[1],
+        "focus coverage": lambda f: f[2],
+        "calibrated mix": lambda f: f[0] - chosen["unknown_weight"] * f[1] - chosen["focus_weight"] * (1 - f[2]),
+    }
+    for name, fn in signals.items():
+        cuts = sorted({round(fn(f), 2) for f in pos + neg})
+        step = max(1, len(cuts) // 12)
+        log("\n".join(roc_table(name, [fn(f) for f in pos], [fn(f) for f in neg], cuts[::step] + [chosen["threshold"]])))
+    return {**chosen, "answerable_n": len(pos), "unanswerable_n": len(neg)}
 
 
 def main() -> None:
@@ -229,7 +266,8 @@ def main() -> None:
     from ingestion.sample import questions as sample_questions
 
     splits = split_questions(sample_questions())
-    questions = splits[args.split][: args.limit] if args.limit else splits[args.split]
+    pool = splits[args.split] + (dev_unanswerable() if args.split == "calibration" else [])
+    questions = pool[: args.limit] if args.limit else pool
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     load_before = os.getloadavg()
     started = time.perf_counter()

@@ -6,7 +6,9 @@
 
 The route abstains without calling the model when retrieval confidence is below the calibrated
 threshold (``rag.abstain``), and reports an abstention when the model itself says it does not
-know. Every stage is recorded in ``steps`` with its duration, for ``ask --json`` and the UI.
+know. A generated sentence that states a number or name the context lacks is dropped
+(``rag.support``); when none is left, the answer is the best context sentence, quoted. Every
+stage is recorded in ``steps`` with its duration, for ``ask --json`` and the UI.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from ingestion.errors import ConfigError
 from rag.abstain import AbstentionGate, Confidence
 from rag.chat_model import ChatModel, Completion, GenerationOptions
 from rag.citations import Citation, cite, grounded_share
-from rag.context import SYSTEM_PROMPT, Context, ContextBuilder, ContextSettings, EvidenceScorer, grounded_messages
+from rag.agentic.graders import candidates, expected_type
+from rag.context import SYSTEM_PROMPT, Context, ContextBuilder, ContextSettings, EvidenceScorer, Sentence, grounded_messages
 from rag.retrieval import MODES, Retriever
+from rag.support import supported_answer
 
 ABSTAIN_ANSWER = "I don't know: the documents I can search do not contain the answer."
 _DONT_KNOW = re.compile(
@@ -48,6 +52,13 @@ def leaks_instructions(answer: str) -> bool:
     """True when the answer repeats the system prompt (five words in a row or more): small models
     sometimes echo it, and injected text in a document may ask for it. Such answers are dropped."""
     return bool(_shingles(answer) & _SYSTEM_SHINGLES)
+
+
+def quotable(question: str, ctx: Context) -> Sentence:
+    """The context sentence to quote instead of an unsupported answer: the best one that holds a
+    candidate of the asked-for type (a number for "how much"), else the best one."""
+    kind = expected_type(question)
+    return next((s for s in ctx.sentences if candidates(s.labelled, kind, question)), ctx.sentences[0])
 
 
 class Trace:
@@ -186,12 +197,20 @@ class NaiveRAG:
         if says_dont_know(text):
             return self._done(question, text or ABSTAIN_ANSWER, True, "the model found no answer in the context", start,
                               trace, context=ctx, confidence=conf, scores=scores, tokens=done.tokens())
+        reason = "answered from the retrieved context"
+        with trace.step("support") as rec:
+            kept, dropped = supported_answer(text, question, ctx.text)
+            rec.update(dropped=dropped)
+        if dropped:  # the model invented a number or name: keep what is supported, else quote
+            text = kept or quotable(question, ctx).text
+            reason = ("answered; dropped a sentence whose numbers or names the context lacks" if kept else
+                      "quoted the best evidence: the generated answer stated numbers or names the context lacks")
         with trace.step("cite") as rec:
             citations = cite(text, question, ctx)
             scores["grounded"] = round(grounded_share(text, question, ctx.text), 4)
             rec.update(citations=len(citations), grounded=scores["grounded"])
-        return self._done(question, text, False, "answered from the retrieved context", start, trace,
-                          citations=citations, context=ctx, confidence=conf, scores=scores, tokens=done.tokens())
+        return self._done(question, text, False, reason, start, trace, citations=citations, context=ctx,
+                          confidence=conf, scores=scores, tokens=done.tokens())
 
     def _done(self, question: str, answer: str, abstained: bool, reason: str, start: float, trace: Trace, **kw) -> RagAnswer:
         return RagAnswer(

@@ -16,7 +16,7 @@ from tests.assistant.cli.conftest import json_of, run_ragft
 
 pytestmark = pytest.mark.slow
 
-KNOWN_STEPS = {"retrieve", "score_sentences", "confidence", "build_context", "generate", "cite",
+KNOWN_STEPS = {"retrieve", "score_sentences", "confidence", "build_context", "generate", "support", "cite",
                "plan", "grade", "rewrite", "check", "fallback", "abstain", "finish"}
 INJECTION_QUESTION = "What did the customer report about station KR-07 on the Kromme Rijn?"
 
@@ -58,7 +58,8 @@ def test_naive_answers_a_sample_fact_with_the_right_citation(routes):
     assert not out.abstained and "49" in out.answer
     assert out.citations[0]["source"].endswith("product/lanternfish-pricing.md")
     assert "49" in out.citations[0]["span"] and out.citations[0]["chunk_id"].startswith("c_")
-    assert [s["step"] for s in out.steps] == ["retrieve", "score_sentences", "confidence", "build_context", "generate", "cite"]
+    assert [s["step"] for s in out.steps] == ["retrieve", "score_sentences", "confidence", "build_context", "generate", "support",
+                                                 "cite"]
     assert out.tokens["completion"] <= 64 and out.route == "naive"
 
 
