@@ -1,4 +1,4 @@
-"""Chat page: a real question on the naive route over the ingested sample corpus (real model)."""
+"""Chat page: real questions on the naive and agentic routes over the ingested sample corpus (real model)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,26 @@ def test_chat_answers_on_naive_with_caption_and_sources(sample_home):
 
     at.run()  # a rerun redraws the history without asking again
     assert len(at.session_state["chat_history"]) == 1 and any(e.label.startswith("Sources (") for e in at.expander)
+
+
+@pytest.mark.slow
+def test_chat_on_agentic_shows_the_agent_trace(sample_home):
+    at = app()
+    at.selectbox(key="chat_route").set_value("agentic").run()
+    at.chat_input[0].set_value(QUESTION).run(timeout=2 * MODEL_TIMEOUT)  # several model calls: plan, grade, answer, check
+    assert not at.exception and errors(at) == []
+    (turn,) = at.session_state["chat_history"]
+    result = turn["result"]
+    assert result["route"] == "agentic" and result["steps"]
+    names = [s["step"] for s in result["steps"]]
+    assert names[:3] == ["plan", "retrieve", "grade"]  # the graph's fixed opening
+    (trace,) = [e for e in at.expander if e.label == "Agent trace"]
+    # One bold "N. node" heading per recorded step, in order, each with that step's record.
+    assert [m.value for m in trace.markdown] == [f"**{n}. {name}**" for n, name in enumerate(names, 1)]
+    assert len(trace.json) == len(names)
+    assert not any(e.label == "Agent trace" for e in at.expander if e is not trace)
+    captions = [c.value for c in at.caption]
+    assert any(c.startswith("agentic · ") for c in captions), captions
 
 
 def test_chat_without_an_index_shows_one_line_error(home):

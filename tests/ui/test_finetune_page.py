@@ -73,3 +73,34 @@ def test_adapters_table_shows_staleness_and_use_in_chat(sample_home, tmp_path):
         assert [s.value for s in at.selectbox if s.label == "Adapter"] == ["old-facts"]
     finally:
         registry.remove_adapter(sample_home, "old-facts")
+
+
+def test_export_button_starts_a_background_job_that_the_page_shows(sample_home, tmp_path):
+    data = tmp_path / "d.jsonl"
+    data.write_text("{}\n")
+    # A registered, complete adapter with no weights on disk: the export starts, then fails with its one line.
+    entry = registry.new_entry(name="no-weights", base={"ref": "smollm2-135m"}, qlora=False, data=data, dataset_hash="x",
+                               card={"sources": []}, hyperparameters={"preset": "quick"}, records_db=sample_home.records_db)
+    registry.write_entry(sample_home, "no-weights", {**entry, "status": "complete"})
+    try:
+        at = app(PAGE)
+        assert at.radio(key="finetune_quant").options == ["q8_0", "q4_k_m"]
+        at.selectbox(key="finetune_pick").set_value("no-weights")
+        at.radio(key="finetune_quant").set_value("q4_k_m")
+        before = errors(at)  # other tests' jobs in the shared data dir may show theirs
+        at.button(key="finetune_export").click().run()  # returns at once: the export runs in its own process
+        assert not at.exception and errors(at) == before
+        job = jobs.read_job(sample_home, "no-weights", kind="export")
+        assert job is not None and job["command"][-6:] == ["no-weights", "--format", "gguf", "--quant", "q4_k_m", "--json"]
+        assert any(m.value.startswith("**export · no-weights · q4_k_m · ") for m in at.markdown)
+
+        deadline = time.monotonic() + 120
+        while (state := jobs.export_status(sample_home, "no-weights"))["state"] == "running":
+            assert time.monotonic() < deadline, state["log_tail"]
+            time.sleep(0.5)
+        at.run()  # a reload reads the finished job back from HOME
+        assert state["state"] == "failed" and "ragft export: error:" in state["error"]
+        assert "**export · no-weights · q4_k_m · failed**" in [m.value for m in at.markdown]
+        assert sorted(errors(at)) == sorted([*before, state["error"]])  # its one-line error, no traceback
+    finally:
+        registry.remove_adapter(sample_home, "no-weights")

@@ -2,9 +2,12 @@
 
 Same calls as the CLI: ``finetune.dataset.build.build_dataset`` (``ragft dataset build``), a
 detached ``ragft finetune`` started by ``assistant.jobs`` (its state lives under HOME, so it
-survives a reload and never blocks the chat), ``finetune.registry`` (``ragft adapters``) and
-``finetune.export_gguf.export_adapter`` (``ragft export``). The jobs panel redraws itself every
-two seconds while a job runs (``st.fragment(run_every=...)``), reading metrics.jsonl for the curve.
+survives a reload and never blocks the chat), ``finetune.registry`` (``ragft adapters``) and a
+detached ``ragft export --format gguf`` started the same way (merging, quantizing and verifying
+take minutes). The jobs panel redraws itself every two seconds while a job runs
+(``st.fragment(run_every=...)``), reading metrics.jsonl for the curve; when an export finishes the
+whole page reruns, and the chat's finetuned route picks the GGUF up on its next question
+(``ui.resources`` keys loaded routes by the adapter's exports).
 """
 
 from __future__ import annotations
@@ -88,23 +91,32 @@ if st.button("Start training", type="primary", key="finetune_start", disabled=da
         st.success(f"Training {job['name']} in the background (pid {job['pid']}); the chat stays usable meanwhile.")
 
 
-RUNNING = "finetune_running"  # names of the jobs that were running at the last redraw
+RUNNING = "finetune_running"  # (kind, name) of the jobs that were running at the last redraw
 
 any_running = False
 with guard("Reading the jobs"):
-    any_running = any(j["state"] == "running" for j in jobs.list_jobs(home))
+    any_running = any(j["state"] == "running" for j in [*jobs.list_jobs(home), *jobs.list_exports(home)])
 
 
 # Redraw every 2 s only while a job runs; a full rerun (any click) re-decides.
 @st.fragment(run_every=2.0 if any_running else None)
 def jobs_panel() -> None:
     with guard("Reading the jobs"):
-        listed = jobs.list_jobs(home)
-        running = {j["name"] for j in listed if j["state"] == "running"}
+        listed, exports = jobs.list_jobs(home), jobs.list_exports(home)
+        running = {(j["kind"], j["name"]) for j in [*listed, *exports] if j["state"] == "running"}
         finished = st.session_state.get(RUNNING, set()) - running
         st.session_state[RUNNING] = running
         if finished:  # a job just ended: redraw the whole page so the adapters table shows it
             st.rerun()
+        for job in exports:
+            with st.container(border=True):
+                st.markdown(f"**export · {job['name']} · {job['quant']} · {job['state']}**")
+                if job["state"] == "running":
+                    st.caption(job["stage"])
+                elif job["state"] == "complete":
+                    st.success(f"Exported {job['path']}; the finetuned route uses it from the next question.")
+                else:
+                    st.error(job["error"])
         for job in listed:
             label = f"{job['name']} · {job['preset']} · {job['state']}" + (f" ({job['phase']})" if job["phase"] else "")
             with st.container(border=True):
@@ -146,16 +158,15 @@ with guard("Listing adapters"):
             current = st.session_state.get("adapter")
             pick = st.selectbox("Adapter to use or export", names, index=names.index(current) if current in names else 0,
                                 key="finetune_pick")
+            quant = st.radio("GGUF quant", ["q8_0", "q4_k_m"], horizontal=True, key="finetune_quant",
+                             help="q8_0: closest to the merged model; q4_k_m: about half the size, a little less exact")
             c1, c2 = st.columns(2)
             if c1.button("Use in chat", key="finetune_use"):
                 st.session_state["adapter"] = pick
                 st.success(f"The Chat page now uses adapter {pick} for the finetuned and hybrid routes.")
             if c2.button("Export GGUF", key="finetune_export"):
                 with guard("Export GGUF"):
-                    from finetune.export_gguf import export_adapter
-
-                    with st.spinner(f"Merging, writing and verifying {pick} as GGUF q8_0..."):
-                        out = export_adapter(home, pick, quant="q8_0", quiet=True).as_json()
-                    st.success(f"Wrote {out['path']}")
+                    jobs.start_export(home, pick, quant=quant)
+                    st.rerun()  # the jobs panel above shows it, and redraws itself while it runs
     else:
         st.caption("No adapters yet.")
