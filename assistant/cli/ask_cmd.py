@@ -1,8 +1,9 @@
 """``ragft ask``: answer one question (or a file of them) on a route, streaming to the terminal.
 
 With ``--json`` it prints ``{"route", "reason", "answer", "abstained", "citations", "scores",
-"latency_s", "tokens", "model", "steps"}`` (citations: ``{"source", "chunk_id", "span"}``; steps:
-what the route did, with timings) (``{"results": [...]}`` with ``--questions FILE``); models load once.
+"latency_s", "tokens", "model", "steps", "adapter", "stale"}`` (citations: ``{"source", "chunk_id",
+"span"}``; steps: what the route did, with timings; adapter / stale: on the finetuned and hybrid
+routes, the fine-tuned adapter that answered and whether its documents changed in the index since) (``{"results": [...]}`` with ``--questions FILE``); models load once.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_collection_flags(parser, with_store=False)
     parser.add_argument("-k", type=int, default=None, help="chunks retrieved per query by the RAG routes (default 5)")
     parser.add_argument("--judge", default=None, metavar="MODEL", help="agentic route: a stronger model (e.g. openai:MODEL@URL) to grade relevance and grounding")
+    parser.add_argument("--adapter", default=None, metavar="NAME",
+                        help="finetuned/hybrid routes: the registered adapter that answers (default: the newest; see `ragft adapters`)")
     add_json_flag(parser)
     parser.set_defaults(handler=run, render=None)
 
@@ -62,7 +65,8 @@ def run(args: argparse.Namespace) -> dict | None:
     home = Home.resolve(args.home)
     print(f"ragft ask: loading route {args.route}...", file=sys.stderr, flush=True)
     route = build_route(args.route, RouteContext(
-        home=home, model=args.model, options=options, collection=args.collection, k=args.k, judge=args.judge
+        home=home, model=args.model, options=options, collection=args.collection, k=args.k, judge=args.judge,
+        adapter=args.adapter,
     ))
     results = []
     for question in questions:

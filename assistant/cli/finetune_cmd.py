@@ -14,7 +14,7 @@ import dataclasses
 from pathlib import Path
 
 from assistant.cli.common import home_of, progress_enabled
-from finetune.train import PRESETS, TrainConfig, field_help, field_types
+from finetune.config import PRESETS, TrainConfig, field_help, field_types
 
 _POSITIONAL_LIKE = {"data"}  # required, no preset default
 

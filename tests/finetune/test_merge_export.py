@@ -8,7 +8,8 @@ from finetune import registry
 from finetune.base_model import bundled_gguf
 from finetune.export_gguf import THRESHOLDS, export_adapter, permute_qk
 from finetune.merge import load_base_and_adapter, merge_adapter
-from finetune.train import TrainConfig, finetune
+from finetune.config import TrainConfig
+from finetune.train import finetune
 from ingestion.errors import ConfigError, TrainingError
 from ingestion.home import Home
 from tests.finetune.train_fixtures import write_dataset

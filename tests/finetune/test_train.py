@@ -7,8 +7,9 @@ import json
 import pytest
 
 from finetune import registry
-from finetune.train import PRESETS, TrainConfig, encode_conversation, field_help, finetune, read_examples
-from ingestion.errors import ConfigError, TrainingError
+from finetune.config import TrainConfig
+from finetune.train import finetune
+from ingestion.errors import TrainingError
 from ingestion.home import Home
 from tests.finetune.train_fixtures import write_dataset
 
@@ -32,75 +33,6 @@ def runs(tmp_path_factory, tiny_llama_dir):
     metrics_after_first = (resumed_home.adapters_dir / "five" / "metrics.jsonl").read_text()
     second = finetune(tiny_config(data, tiny_llama_dir), resumed_home)
     return {"data": data, "straight": (straight_home, straight), "resumed": (resumed_home, first, second, metrics_after_first)}
-
-
-# -- configuration --------------------------------------------------------------------------------
-@pytest.mark.parametrize(
-    ("overrides", "flag"),
-    [({"lora_r": 0}, "--lora-r"), ({"learning_rate": 2.0}, "--learning-rate"), ({"max_length": 8}, "--max-length"),
-     ({"warmup_ratio": 1.0}, "--warmup-ratio"), ({"name": "../x"}, "--name"), ({"max_steps": 0}, "--max-steps"),
-     ({"target_modules": "q_proj;v_proj"}, "--target-modules"), ({"grad_accum": True}, "--grad-accum")],
-)
-def test_config_errors_name_the_flag(tmp_path, overrides, flag):
-    with pytest.raises(ConfigError, match=flag):
-        TrainConfig.from_preset("quick", data=tmp_path / "d.jsonl", **overrides)
-
-
-def test_presets_fill_unset_fields_and_every_field_has_help(tmp_path):
-    cfg = TrainConfig.from_preset("full", data=tmp_path / "qa.jsonl", lora_r=8)
-    assert cfg.lora_r == 8 and cfg.epochs == PRESETS["full"]["epochs"] and cfg.name == "qa"
-    helps = field_help()
-    assert set(helps) == {f for f in TrainConfig.__dataclass_fields__}
-    assert all(len(h) > 10 for h in helps.values())
-
-
-def test_bad_rows_are_reported_with_file_line_and_field(tmp_path):
-    path = write_dataset(tmp_path / "d.jsonl")
-    lines = path.read_text().splitlines()
-    bad = json.loads(lines[1])
-    bad["messages"][1]["role"] = "bot"
-    path.write_text("\n".join([lines[0], json.dumps(bad), *lines[2:]]) + "\n")
-    with pytest.raises(TrainingError, match=r"d\.jsonl:2: messages\[1\]\.role is 'bot'"):
-        read_examples(path)
-    path.write_text(lines[0] + "\n{not json\n")
-    with pytest.raises(TrainingError, match=r"d\.jsonl:2 is not valid JSON"):
-        read_examples(path)
-    with pytest.raises(TrainingError, match="does not exist"):
-        read_examples(tmp_path / "missing.jsonl")
-
-
-def test_loss_mask_covers_exactly_the_assistant_turns(tiny_llama_dir):
-    from transformers import AutoTokenizer
-
-    tok = AutoTokenizer.from_pretrained(tiny_llama_dir)
-    messages = [
-        {"role": "system", "content": "Answer briefly."},
-        {"role": "user", "content": "When was Marrowfield founded?"},
-        {"role": "assistant", "content": "In 2011."},
-        {"role": "user", "content": "Where?"},
-        {"role": "assistant", "content": "In Rotterdam."},
-    ]
-    ids, mask = encode_conversation(tok, messages)
-    assert ids == tok.apply_chat_template(messages, tokenize=True, return_dict=False)
-    learned = tok.decode([t for t, m in zip(ids, mask) if m])
-    # Both answers with their end-of-turn token (so the model learns to stop); no prompt text.
-    assert learned.replace("\n", "") == "In 2011.<|im_end|>In Rotterdam.<|im_end|>"
-
-
-def test_packed_rows_attend_within_each_conversation_only(tiny_llama_dir):
-    """Padding-free packing (position ids restart per conversation) gives the same loss as
-    running each conversation alone: attention never crosses a boundary."""
-    import torch
-    from transformers import AutoModelForCausalLM
-
-    model = AutoModelForCausalLM.from_pretrained(tiny_llama_dir, dtype=torch.float32).eval()
-    torch.manual_seed(0)
-    a, b = torch.randint(0, 1000, (1, 9)), torch.randint(0, 1000, (1, 6))
-    with torch.no_grad():
-        alone = torch.cat([model(a).logits[0], model(b).logits[0]])
-        # use_cache=False as in training (TRL sets it): with a cache, transformers skips packed-sequence masks.
-        packed = model(torch.cat([a, b], 1), position_ids=torch.cat([torch.arange(9), torch.arange(6)])[None], use_cache=False).logits[0]
-    assert torch.allclose(alone, packed, atol=1e-5)
 
 
 # -- training, checkpoints, resume -----------------------------------------------------------------

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from finetune import registry
-from finetune.train import TrainConfig, finetune
+from finetune.config import TrainConfig
+from finetune.train import finetune
 from tests.finetune.train_fixtures import write_dataset
 
 
