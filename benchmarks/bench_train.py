@@ -55,6 +55,10 @@ REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "benchmarks" / "out" / "train.json"
 sys.path.insert(0, str(REPO))
 
+from assistant.runtime import apply_defaults  # noqa: E402
+
+apply_defaults()  # OpenMP threads must not spin on a shared machine: see assistant/runtime.py
+
 SAMPLE_V1 = REPO / "ingestion" / "sample_corpus" / "v1"
 LORA = dict(r=16, lora_alpha=32, lora_dropout=0.0)
 LEARNING_RATE = 1e-3

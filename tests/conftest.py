@@ -9,6 +9,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_DATASETS_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ["ANONYMIZED_TELEMETRY"] = "False"  # chromadb: no telemetry calls
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as the entry points do: assistant/runtime.py
 
 import pytest
 

@@ -7,7 +7,6 @@ ingest, dataset build, training jobs, the adapter registry). State lives in the 
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
@@ -15,8 +14,9 @@ from pathlib import Path
 _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # chromadb: no telemetry calls
+from assistant.runtime import apply_defaults  # noqa: E402  (needs the sys.path entry above)
+
+apply_defaults()  # before anything loads torch: see assistant/runtime.py
 
 import streamlit as st  # noqa: E402
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from typing import Callable
 
+from assistant.runtime import apply_defaults
 from ingestion.errors import ConfigError, RagftError
+
+apply_defaults()  # before any command module loads torch (see assistant/runtime.py)
 
 # Command modules, in the order `ragft --help` lists them.
 _COMMAND_MODULES = (
@@ -69,7 +71,6 @@ def _emit(args: argparse.Namespace, payload: dict, render: Callable[[dict], str]
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)  # exits 2 on usage errors
     if extra:
