@@ -12,7 +12,8 @@ sha256("ragft-split:" + id) sorts first form the **calibration** split (used to 
 abstention threshold and the prompt; see ``rag/abstain.py``), the other 70% the **evaluation**
 split, which the default run scores and which no setting was tuned on. ``DEV_UNANSWERABLE``
 below adds 32 unanswerable questions written for calibration only (20 with a word the corpus
-lacks, 12 near misses); ``--split calibration`` scores them with the calibration split.
+lacks, 12 near misses) and ``DEV_REWORDED`` 13 answerable reworded ones; ``--split calibration``
+scores both with the calibration split. ``--calibrate`` also sweeps the focus word-similarity cut.
 
 Every route runs with the default model (SmolLM2-135M-Instruct, GGUF, llama.cpp), greedy
 decoding, answers capped at 64 tokens. Scores per route: exact match, token F1 and
@@ -89,6 +90,33 @@ DEV_UNANSWERABLE = (
     "How many hotels in Rotterdam does Wayfarer offer?",
     "Which supplier manufactures the Heron S4 housing?",
     "How many gateways does Norvolt Elektronik produce per month?",
+)
+
+# Answerable reworded questions written for calibration only (not in questions.jsonl): each restates
+# a v1 fact in other nouns than its document (checked by hand; none repeats a shipped question's
+# fact), so that calibration sees the paraphrases the focus check must not abstain on.
+DEV_REWORDED = (  # (question, gold answer, source)
+    ("How far from the nearest company site must a worker live before they may request fully remote status?",
+     "100 km", "policies/remote-work.md"),
+    ("During which window of the working day should staff be available for calls and chat?",
+     "10:00 to 15:00 CET", "policies/remote-work.md"),
+    ("How frequently must the public status page be refreshed while a SEV1 is ongoing?",
+     "every 30 minutes", "engineering/incident-response.md"),
+    ("After how long will an idle company notebook lock its display?", "5 minutes", "policies/information-security.md"),
+    ("For how many days are copies of the company databases kept?", "35 days", "policies/data-retention.md"),
+    ("Which Python release must a newly written back-end service target?", "Python 3.12", "engineering/coding-standards.md"),
+    ("Which program automatically tidies and checks the style of Python source?", "ruff", "engineering/coding-standards.md"),
+    ("How long does the mentoring relationship with an experienced colleague last for a new starter?",
+     "90 days", "hr/onboarding.md"),
+    ("What amount can a mentor spend on taking a newcomer out for a meal or coffee?", "EUR 50", "hr/onboarding.md"),
+    ("How many hours ahead must a traded on-call shift be logged in the paging tool?",
+     "48 hours", "engineering/oncall-rotation.txt"),
+    ("How long must a newcomer have worked at the company before joining an on-call rota?",
+     "3 months", "engineering/oncall-rotation.txt"),
+    ("If unconfirmed permissions are found in a quarterly review, how many days later are they revoked?",
+     "14 days", "policies/information-security.md"),
+    ("At what hour are a departing worker's accounts switched off on their final day?",
+     "18:00 local time", "policies/information-security.md"),
 )
 
 
@@ -216,6 +244,11 @@ def dev_unanswerable() -> list[dict]:
             for i, q in enumerate(DEV_UNANSWERABLE, start=1)]
 
 
+def dev_reworded() -> list[dict]:
+    return [{"id": f"dev-reworded-{i:02d}", "kind": "paraphrase", "question": q, "answer": a, "source": src}
+            for i, (q, a, src) in enumerate(DEV_REWORDED, start=1)]
+
+
 def roc_table(name: str, pos: list[float], neg: list[float], thresholds: list[float]) -> list[str]:
     """Abstention rates when abstaining below each threshold: one line per threshold."""
     lines = [f"{name}: threshold | abstain unanswerable (n={len(neg)}) | abstain answerable (n={len(pos)})"]
@@ -224,8 +257,12 @@ def roc_table(name: str, pos: list[float], neg: list[float], thresholds: list[fl
     return lines
 
 
+SIMILAR_GRID = (None, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)  # None: focus terms must occur literally
+
+
 def calibrate(home, questions: list[dict]) -> dict:
-    from rag.abstain import calibrate as pick, features
+    """Sweep the focus word-similarity cut, pick weights and threshold for each, keep the best."""
+    from rag import abstain
     from rag.context import EvidenceScorer
     from rag.index import Index
     from rag.naive import RagSettings
@@ -233,24 +270,47 @@ def calibrate(home, questions: list[dict]) -> dict:
 
     index = Index.open(home, create=False)
     retriever, scorer, settings = Retriever(index), EvidenceScorer(index), RagSettings()
-    feats: dict[str, list[tuple[float, float, float]]] = {"answerable": [], "unanswerable": []}
-    items = [(q["question"], q["kind"] != "unanswerable") for q in questions] + [(q, False) for q in DEV_UNANSWERABLE]
-    for question, answerable in items:
-        ranked = scorer.score(question, retriever.search(question, k=settings.k, mode=settings.mode).hits)
-        feats["answerable" if answerable else "unanswerable"].append(features(question, ranked, scorer))
+    items = ([(q["question"], q["kind"] != "unanswerable", q["kind"]) for q in questions]
+             + [(q, True, "dev_reworded") for q, _, _ in DEV_REWORDED] + [(q, False, "dev_unanswerable") for q in DEV_UNANSWERABLE])
+    ranked = [scorer.score(q, retriever.search(q, k=settings.k, mode=settings.mode).hits) for q, _, _ in items]
+    mix = lambda f, c: f[0] - c["unknown_weight"] * f[1] - c["focus_weight"] * (1 - f[2])  # noqa: E731
+    shipped = {"unknown_weight": abstain.UNKNOWN_WEIGHT, "focus_weight": abstain.FOCUS_WEIGHT, "threshold": abstain.THRESHOLD}
+    runs = []
+    for similar in SIMILAR_GRID:
+        t = time.perf_counter()
+        feats = [abstain.features(q, r, scorer, similar=similar) for (q, _, _), r in zip(items, ranked)]
+        ms = (time.perf_counter() - t) / len(items) * 1000  # first pass embeds new words; later ones hit the cache
+        pos = [f for f, (_, a, _) in zip(feats, items) if a]
+        neg = [f for f, (_, a, _) in zip(feats, items) if not a]
+        reworded = [f for f, (_, _, k) in zip(feats, items) if k in ("paraphrase", "dev_reworded")]
+        chosen = abstain.calibrate(pos, neg)
+        rates = lambda c: (sum(mix(f, c) < c["threshold"] for f in neg) / len(neg),  # noqa: E731
+                           sum(mix(f, c) < c["threshold"] for f in pos) / len(pos),
+                           sum(mix(f, c) < c["threshold"] for f in reworded) / len(reworded))
+        runs.append({"similar": similar, **chosen, "features": feats, "pos": pos, "neg": neg, "ms_per_question": round(ms, 1)})
+        log(f"similar={similar}: {ms:.1f} ms/question | shipped gate {shipped}: abstain unanswerable/answerable/reworded "
+            f"= {'/'.join(f'{x:.3f}' for x in rates(shipped))} | calibrated {chosen} -> reworded {rates(chosen)[2]:.3f}")
     index.close()
-    chosen = pick(feats["answerable"], feats["unanswerable"])
-    pos, neg = feats["answerable"], feats["unanswerable"]
+    # Keep the cut at which the shipped weights decline the fewest answerable questions while
+    # declining as many unanswerable ones as literal matching (None) does; the re-picked triple
+    # printed per cut shows what the 5% answerable cap of ``abstain.calibrate`` would cost.
+    literal_neg = sum(mix(f, shipped) < shipped["threshold"] for f in runs[0]["neg"])
+    fair = [r for r in runs if sum(mix(f, shipped) < shipped["threshold"] for f in r["neg"]) >= literal_neg]
+    best = min(fair, key=lambda r: (sum(mix(f, shipped) < shipped["threshold"] for f in r["pos"]), -(r["similar"] or 1.0)))
+    pos, neg, chosen = best["pos"], best["neg"], shipped
+    log(f"kept similar={best['similar']} with the shipped weights {shipped}")
     signals = {  # each signal alone, then the calibrated mix
         "best sentence score": lambda f: f[0], "1 - unknown-term share": lambda f: 1 - f[1],
-        "focus coverage": lambda f: f[2],
-        "calibrated mix": lambda f: f[0] - chosen["unknown_weight"] * f[1] - chosen["focus_weight"] * (1 - f[2]),
+        "focus coverage": lambda f: f[2], "calibrated mix": lambda f: mix(f, chosen),
     }
     for name, fn in signals.items():
         cuts = sorted({round(fn(f), 2) for f in pos + neg})
         step = max(1, len(cuts) // 12)
         log("\n".join(roc_table(name, [fn(f) for f in pos], [fn(f) for f in neg], cuts[::step] + [chosen["threshold"]])))
-    return {**chosen, "answerable_n": len(pos), "unanswerable_n": len(neg)}
+    rate = lambda fs: round(sum(mix(f, shipped) < shipped["threshold"] for f in fs) / len(fs), 3)  # noqa: E731
+    return {"similar": best["similar"], **shipped, "unanswerable_abstained": rate(neg), "answerable_abstained": rate(pos),
+            "literal_only": {"unanswerable_abstained": rate(runs[0]["neg"]), "answerable_abstained": rate(runs[0]["pos"])},
+            "ms_per_question_first_pass": runs[1]["ms_per_question"], "answerable_n": len(pos), "unanswerable_n": len(neg)}
 
 
 def main() -> None:
@@ -266,7 +326,7 @@ def main() -> None:
     from ingestion.sample import questions as sample_questions
 
     splits = split_questions(sample_questions())
-    pool = splits[args.split] + (dev_unanswerable() if args.split == "calibration" else [])
+    pool = splits[args.split] + (dev_reworded() + dev_unanswerable() if args.split == "calibration" else [])
     questions = pool[: args.limit] if args.limit else pool
     routes = [r.strip() for r in args.routes.split(",") if r.strip()]
     load_before = os.getloadavg()
