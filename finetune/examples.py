@@ -44,11 +44,8 @@ def limit_paraphrases(examples: list[Example], limit: int) -> list[Example]:
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def read_examples(path: Path) -> list[Example]:

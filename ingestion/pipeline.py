@@ -77,11 +77,8 @@ class _Pending:
 
 
 def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 Progress = Callable[[int, int, str], None]  # (done, total, current path)
