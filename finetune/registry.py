@@ -24,12 +24,12 @@ import json
 import os
 import re
 import sqlite3
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
 from ingestion.errors import ConfigError, TrainingError
+from ingestion.files import write_atomic
 from ingestion.home import Home
 
 ENTRY_FILE = "ragft-adapter.json"
@@ -72,15 +72,7 @@ def write_entry(home: Home, name: str, entry: dict[str, Any]) -> None:
     folder = adapter_dir(home, name)
     folder.mkdir(parents=True, exist_ok=True)
     entry = {**entry, "updated_at": now_iso()}
-    fd, tmp = tempfile.mkstemp(prefix=".entry-", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(entry, f, indent=2, ensure_ascii=False, default=str)
-            f.write("\n")
-        os.replace(tmp, folder / ENTRY_FILE)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(folder / ENTRY_FILE, (json.dumps(entry, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
 
 
 def update_entry(home: Home, name: str, **changes: Any) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from ingestion.errors import ConfigError, LoadError
+from ingestion.files import write_atomic
 from ingestion.loaders import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES
 from ingestion.loaders._base import human_size
 
@@ -72,14 +72,7 @@ def save_upload(folder: Path, name: str, data: bytes, *, max_bytes: int = DEFAUL
     target = folder / stored
     if target.resolve().parent != folder:  # belt and braces: safe_name already removed separators
         raise LoadError(f"upload name {name!r} points outside the upload folder", fix="upload the file itself, not a path")
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(target, data)
     return target
 
 

@@ -23,6 +23,7 @@ from typing import Any, Sequence
 
 from finetune import registry
 from ingestion.errors import TrainingError
+from ingestion.files import write_atomic
 from ingestion.home import Home
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds assistant/, finetune/, ...
@@ -61,10 +62,7 @@ def spawn(home: Home, kind: str, name: str, cmd: list[str], **fields: Any) -> di
                                 cwd=str(REPO_ROOT), start_new_session=True)
     job = {"kind": kind, "name": name, "pid": proc.pid, "command": cmd, "log": str(log), "out": str(out),
            **fields, "started_at": registry.now_iso()}
-    path = job_file(home, name, kind)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(job, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(job_file(home, name, kind), json.dumps(job, indent=2).encode("utf-8"))
     return job
 
 

@@ -19,13 +19,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from finetune.dataset.card import TokenCounter, card_path, dumps_card, make_card, write_atomic
+from finetune.dataset.card import TokenCounter, card_path, dumps_card, make_card
 from finetune.dataset.corpus import Inputs, collect, document_facts, prose_passages
 from finetune.dataset.facts import Fact
 from finetune.dataset.raft import ContextDoc, pick_distractors, raft_messages, scrub
 from finetune.dataset.splits import Grouper, assign_splits, check_leakage
 from finetune.dataset.text import Lexicon, normalize, passages, split_sentences
 from ingestion.errors import ConfigError, TrainingError
+from ingestion.files import write_atomic
 from ingestion.loaders import DEFAULT_MAX_BYTES
 from rag.chat_model import ChatModel
 
