@@ -7,7 +7,6 @@ No third-party import: the tokenizer is passed in (any fast Hugging Face tokeniz
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,10 +41,6 @@ def limit_paraphrases(examples: list[Example], limit: int) -> list[Example]:
         out.append(ex)
     return out
 
-
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def read_examples(path: Path) -> list[Example]:

@@ -46,8 +46,9 @@ from typing import Any, Literal
 from finetune import registry
 from finetune.base_model import resolve_base
 from finetune.config import TrainConfig
-from finetune.examples import file_sha256, limit_paraphrases, read_card, read_examples, tokenize_examples
+from finetune.examples import limit_paraphrases, read_card, read_examples, tokenize_examples
 from ingestion.errors import ConfigError, ModelError, TrainingError
+from ingestion.files import file_sha256
 from ingestion.home import Home
 
 

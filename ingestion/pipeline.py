@@ -13,7 +13,6 @@ Bad files are reported in ``failed`` and never touch what was stored before.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Callable, Iterable, Protocol, Sequence
 
 from ingestion.chunking import Chunk, Chunker
 from ingestion.errors import LoadError
+from ingestion.files import file_sha256
 from ingestion.loaders import DEFAULT_MAX_BYTES, SUPPORTED_SUFFIXES, iter_files, load_document
 from ingestion.records import DocumentChange, RecordManager
 
@@ -75,10 +75,6 @@ class _Pending:
     removed: list[str]
     status: str  # "added" | "updated" | "deleted"
 
-
-def _file_hash(path: Path) -> str:
-    with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 Progress = Callable[[int, int, str], None]  # (done, total, current path)
@@ -186,7 +182,7 @@ class Ingestor:
         source = str(path)
         try:
             if path.is_file() and path.stat().st_size <= self.max_bytes and record is not None:
-                if record.content_hash == _file_hash(path) and record.chunker == self._fingerprint:
+                if record.content_hash == file_sha256(path) and record.chunker == self._fingerprint:
                     report.unchanged += 1
                     return None
             doc = load_document(path, max_bytes=self.max_bytes)
