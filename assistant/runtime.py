@@ -15,10 +15,15 @@ from the shell.
   after a fork (the background jobs and the test servers fork).
 - ``ANONYMIZED_TELEMETRY=False``: chromadb would otherwise try to send telemetry; the machines
   this runs on are often offline.
+
+It also quiets one log line: on CPUs with AVX512-BF16, importing bitsandbytes warns on every run
+that it could not fetch an optional 4-bit kernel from a model hub (the ``kernels`` package);
+its built-in CPU kernel is used instead and works, and offline the fetch can never succeed.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 
 DEFAULTS = {
@@ -32,3 +37,7 @@ def apply_defaults() -> None:
     """Set each variable of ``DEFAULTS`` that the environment does not already define."""
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
+    logging.getLogger(QUIET_LOGGER).setLevel(logging.ERROR)
+
+
+QUIET_LOGGER = "bitsandbytes.backends.cpu.ops"  # "Failed to load CPU gemm_4bit_forward from kernels-community"

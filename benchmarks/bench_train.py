@@ -25,16 +25,11 @@ frozen weights' gradients, so about 4/6 of that is really needed).
 ``--quick`` also times the quick preset end to end on the sample corpus: ``ragft dataset build``
 of sample v1, then ``ragft finetune --preset quick`` (base conversion cached beforehand), wall
 clock and CPU seconds (user + system) of each command, since on a shared machine wall time
-inflates with the other load while CPU seconds barely do; then the knowledge check on that adapter.
+inflates with the other load while CPU seconds barely do; then the knowledge check on that adapter
+(``--per-group``, ``--max-new``).
 
-``--knowledge NAME`` (the check alone, for an adapter trained on the sample corpus): the
-hand-written questions of ``ingestion/sample_corpus/questions.jsonl`` are paraphrases the dataset
-builder never wrote. A question is *trained* when its gold answer occurs in an answer of the
-dataset's train split, else *validation* / *test* by the split that holds it (facts never trained
-on). Base model and merged fine-tuned model (transformers fp32, greedy, 48 new tokens, no system
-turn, as in training) answer each; scores: contains-gold (case and punctuation folded), token F1
-against the gold, and hallucination: the share of answers that neither contain the gold nor
-decline ("I don't know", "not mentioned", ...).
+The knowledge check (``bench_knowledge.py --adapter NAME`` alone; ``bench_knowledge.py --inject``
+for the several-epoch experiment on a small corpus) is described in ``benchmarks/bench_knowledge.py``.
 """
 
 from __future__ import annotations
@@ -216,93 +211,6 @@ def quick_preset(data: Path, home_dir: Path, env: dict, threads: int | None) -> 
             "early_stopped": out["early_stopped"], "examples": out["examples"], "peak_rss_mb": out["peak_rss_mb"]}
 
 
-# -- knowledge learned ---------------------------------------------------------------------------
-def _fold(text: str) -> str:
-    import re
-
-    return " ".join(re.sub(r"[^0-9a-z]+", " ", text.lower()).split())
-
-
-def _f1(pred: str, gold: str) -> float:
-    from collections import Counter
-
-    p, g = _fold(pred).split(), _fold(gold).split()
-    common = sum((Counter(p) & Counter(g)).values())
-    if not p or not g or not common:
-        return 0.0
-    prec, rec = common / len(p), common / len(g)
-    return 2 * prec * rec / (prec + rec)
-
-
-def _declines(text: str) -> bool:
-    """The answer says it does not know (rather than asserting something)."""
-    import re
-
-    return bool(re.search(r"\b(don'?t know|do not know|not sure|no information|cannot (?:find|answer|say)|can'?t (?:find|answer|say)|"
-                          r"unknown|not (?:mentioned|provided|available))\b", text.lower()))
-
-
-def knowledge_check(home_dir: Path, name: str, threads: int | None, max_new: int = 48, per_group: int | None = None) -> dict:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from finetune import registry
-    from ingestion.home import Home
-
-    if threads:
-        torch.set_num_threads(threads)
-    home = Home.resolve(home_dir)
-    entry = registry.read_entry(home, name)
-    rows = [json.loads(l) for l in Path(entry["dataset"]["path"]).read_text().splitlines() if l.strip()]
-    answers: dict[str, list[str]] = {"train": [], "validation": [], "test": []}
-    for r in rows:
-        answers[r["split"]].append(_fold(r["messages"][-1]["content"]))
-    # Each hand-written question joins the first split (train, then validation, then test) whose
-    # answers contain its gold answer; questions about facts the builder did not extract are left out.
-    groups: dict[str, list[dict]] = {"trained": [], "validation": [], "test": []}
-    for line in (REPO / "ingestion" / "sample_corpus" / "questions.jsonl").read_text().splitlines():
-        q = json.loads(line)
-        if q["kind"] not in ("fact", "paraphrase", "multi_doc") or "v1" not in q["editions"]:
-            continue
-        gold = _fold(q["answer"])
-        for split, group in (("train", "trained"), ("validation", "validation"), ("test", "test")):
-            if any(gold in a for a in answers[split]):
-                groups[group].append(q)
-                break
-    if per_group is not None:  # the first N of each group, in file order (a shorter run on a busy machine)
-        groups = {k: v[:per_group] for k, v in groups.items()}
-    tok = AutoTokenizer.from_pretrained(entry["base"]["path"])
-    paths = {"base": entry["base"]["path"], "finetuned": entry["merged_dir"]}
-    out: dict = {"adapter": name, "questions": {k: len(v) for k, v in groups.items()}}
-    for label, path in paths.items():
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-        scores = {}
-        for group, qs in groups.items():
-            hits, wrong, f1s, samples = 0, 0, [], []
-            for q in qs:
-                ids = tok.apply_chat_template([{"role": "user", "content": q["question"]}], add_generation_prompt=True,
-                                              return_tensors="pt", return_dict=True)
-                with torch.inference_mode():
-                    gen = model.generate(**ids, max_new_tokens=max_new, do_sample=False, pad_token_id=tok.pad_token_id)
-                text = tok.decode(gen[0, ids["input_ids"].shape[1]:], skip_special_tokens=True).strip()
-                hit = _fold(q["answer"]) in _fold(text)
-                hits += hit
-                wrong += not hit and not _declines(text)
-                f1s.append(_f1(text, q["answer"]))
-                if len(samples) < 3:
-                    samples.append({"question": q["question"], "gold": q["answer"], "answer": text})
-            scores[group] = {"contains_gold": round(hits / len(qs), 3) if qs else None,
-                             "token_f1": round(statistics.mean(f1s), 3) if f1s else None,
-                             "hallucination": round(wrong / len(qs), 3) if qs else None, "samples": samples}
-        out[label] = scores
-        del model
-    out["summary"] = {
-        f"{label}_{group}_{metric}": out[label][group][metric]
-        for label in ("base", "finetuned") for group in groups for metric in ("contains_gold", "token_f1", "hallucination")
-    }
-    return out
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--examples", type=int, default=128, help="train rows used by both arms (default 128)")
@@ -314,7 +222,6 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=None, help="data dir holding the converted base (default: $RAGFT_HOME)")
     ap.add_argument("--quick", action="store_true", help="also time the quick preset end to end on the sample corpus")
     ap.add_argument("--no-throughput", dest="throughput", action="store_false", help="skip the recipe-vs-baseline arms")
-    ap.add_argument("--knowledge", metavar="NAME", default=None, help="only run the knowledge check on adapter NAME in --home")
     ap.add_argument("--per-group", type=int, default=None, help="knowledge check: at most N questions per group (default: all)")
     ap.add_argument("--max-new", type=int, default=48, help="knowledge check: tokens generated per answer (default 48)")
     ap.add_argument("--json", action="store_true")
@@ -335,12 +242,6 @@ def main() -> None:
     from ingestion.home import Home
 
     home = Home.resolve(args.home)
-    if args.knowledge:
-        report = {"machine": machine(args.threads),
-                  "knowledge": knowledge_check(home.root, args.knowledge, args.threads, args.max_new, args.per_group)}
-        report["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
-        print(json.dumps(report, indent=None if args.json else 2))
-        return
     base_path = str(ensure_hf_checkpoint(home))
     env = {**os.environ, "PYTHONPATH": str(REPO), "RAGFT_HOME": str(home.root), "HF_HUB_OFFLINE": "1"}
     report: dict = {"machine": machine(args.threads)}
@@ -380,6 +281,8 @@ def quick_and_knowledge(tmp: Path, home_dir: Path, env: dict, threads: int | Non
     quick["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     log(f"quick preset: {quick['total_wall_s']} s wall, {quick['total_cpu_s']} CPU s")
     log("knowledge check: base vs the quick adapter on the hand-written sample questions")
+    from bench_knowledge import knowledge_check  # same directory
+
     return {"quick_preset": quick, "knowledge": knowledge_check(home_dir, "bench-quick", threads, max_new, per_group)}
 
 

@@ -29,7 +29,12 @@ def unsupported(sentence: str, question: str, context_text: str) -> list[str]:
     text = _MARKER.sub("", sentence)
     ctx = _MARKER.sub("", context_text).lower()
     keys = [k.strip(".,:") for k in candidates(text, NUMBER, question) + candidates(text, PERSON, question)]
-    return [k for k in keys if k.strip("%").lower() not in ctx]
+    return [k for k in keys if not _holds(ctx, k.strip("%").lower())]
+
+
+def _holds(text: str, key: str) -> bool:
+    """``key`` occurs in ``text`` as whole words: "Marrow" is not in "Marrowfield", "100" not in "1000"."""
+    return re.search(rf"(?<![\w.,]){re.escape(key)}(?![\w]|[.,]\d)", text) is not None
 
 
 def supported_answer(answer: str, question: str, context_text: str) -> tuple[str, list[str]]:

@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     for f in dataclasses.fields(TrainConfig):
         flag = "--" + f.name.replace("_", "-")
         kind, choices = types[f.name]
-        text = helps.get(f.name, "")
+        text = helps.get(f.name, "").replace("%", "%%")  # argparse %-formats help strings
         preset_values = {name: values[f.name] for name, values in PRESETS.items() if f.name in values}
         if preset_values:
             text += " (" + ", ".join(f"{k}: {v}" for k, v in preset_values.items()) + ")"

@@ -25,3 +25,13 @@ def test_the_cli_applies_them_before_torch_loads(monkeypatch):
     code = "import os, sys, assistant.cli; print(os.environ.get('OMP_WAIT_POLICY'), 'torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == [DEFAULTS["OMP_WAIT_POLICY"], "False"]
+
+
+def test_the_offline_kernel_fetch_warning_of_bitsandbytes_is_quiet():
+    # On AVX512-BF16 CPUs, importing bitsandbytes logs that it could not fetch a hub kernel; the
+    # entry points silence exactly that logger and nothing else.
+    code = ("import logging, assistant.cli, bitsandbytes; "
+            "print(logging.getLogger('bitsandbytes.backends.cpu.ops').getEffectiveLevel(), logging.getLogger('bitsandbytes').getEffectiveLevel())")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.split() == [str(40), str(30)]  # ERROR for that module, WARNING (the default) for the rest
+    assert "kernels-community" not in proc.stderr

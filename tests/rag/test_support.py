@@ -12,6 +12,11 @@ def test_unsupported_finds_invented_numbers_and_names_only():
     assert unsupported("The CarePlus extended warranty is $100.", "", CONTEXT) == ["100"]
     assert unsupported("The CFO is Ingrid Vosselaar.", "", CONTEXT) == ["Ingrid Vosselaar"]
     assert unsupported("The CFO is Maarten de Kock [2].", "", CONTEXT) == []
+    # Whole words only: a part of a longer name or number does not support a claim.
+    assert unsupported("The first hire was Tom Marrow.", "", CONTEXT + " Marrowfield Instruments.") == ["Tom Marrow"]
+    assert unsupported("It costs EUR 69.", "", CONTEXT) == ["69"]
+    assert unsupported("It costs EUR 6.", "", "It costs EUR 6.90 or 1,690.") == ["6"]
+    assert unsupported("It costs EUR 690.", "", "Price: EUR 690.") == []
     # A number the question already holds is not a claim of the answer.
     assert unsupported("Plan 7 costs EUR 690.", "What does plan 7 cost?", CONTEXT) == []
 
