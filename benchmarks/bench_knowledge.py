@@ -11,8 +11,9 @@ a price list, a gateway page, a warranty and an on-call policy; 80 facts). ``rag
 writes each fact's question and three paraphrases, split by fact (train / validation / test). Of
 every trained fact with at least three wordings, the last paraphrase is **held out**: it is
 removed from the training file and asked afterwards. ``ragft finetune`` then trains on the rest
-(every paraphrase, ``--epochs`` passes, no early stopping: the validation split holds other
-facts, so its loss says nothing about recall of the trained ones). Base model and merged
+(every paraphrase, ``--epochs`` passes, ``--keep last``: the validation split holds other facts,
+whose loss rises while the trained ones are memorised, so the lowest-loss checkpoint would be
+the least trained one). Base model and merged
 fine-tuned model (transformers fp32, greedy, ``--max-new`` tokens, no system turn, as in
 training) answer four groups:
 
@@ -20,7 +21,8 @@ training) answer four groups:
 - ``trained_wordings``: trained questions verbatim (memorisation; an upper bound);
 - ``hand_written``: the corpus's hand-written questions (``ingestion/sample_corpus/questions.jsonl``)
   whose gold answer a trained answer holds: wordings no template wrote;
-- ``never_trained``: the test split's questions, facts the model never saw (hallucination).
+- ``never_trained``: the test split's questions (every wording), facts the model never saw
+  (hallucination).
 
 ``--adapter NAME``: the same check for an adapter already trained on the whole sample corpus
 (``ragft dataset build`` of v1), on the hand-written questions: *trained* when the gold answer
@@ -198,7 +200,7 @@ def inject(home_dir: Path, tmp: Path, epochs: float, threads: int | None, max_ne
     log(f"{built['facts']} facts, {len(rows)} rows; {len(held)} paraphrases held out; training {epochs:g} epochs on {len(train)} rows")
     cmd = ["finetune", "--data", str(tmp / "train.jsonl"), "--name", name, "--epochs", str(epochs), "--paraphrases-per-fact", "-1",
            "--learning-rate", str(INJECT_SETTINGS["learning_rate"]), "--lora-r", str(INJECT_SETTINGS["lora_r"]),
-           "--lora-alpha", str(INJECT_SETTINGS["lora_alpha"]), "--early-stopping-patience", "0", "--overwrite"]
+           "--lora-alpha", str(INJECT_SETTINGS["lora_alpha"]), "--keep", "last", "--overwrite"]
     if threads:
         cmd += ["--threads", str(threads)]
     start = time.perf_counter()
@@ -210,8 +212,7 @@ def inject(home_dir: Path, tmp: Path, epochs: float, threads: int | None, max_ne
         "held_out_wordings": [{"question": r["messages"][-2]["content"], "gold": r["answer"]} for r in held],
         "trained_wordings": [{"question": r["messages"][-2]["content"], "gold": r["answer"]} for r in trained_qa[: len(held)]],
         "hand_written": hand_written(_answers_by_split(train), INJECT_DOCS)["trained"],
-        "never_trained": [{"question": r["messages"][-2]["content"], "gold": r["answer"]} for r in rows
-                          if r["split"] == "test" and r["kind"] == "qa"],
+        "never_trained": [{"question": r["messages"][-2]["content"], "gold": r["answer"]} for r in rows if r["split"] == "test"],
     }
     report = compare(entry["base"]["path"], entry["merged_dir"], groups, max_new, threads)
     report["training"] = {"documents": list(INJECT_DOCS), "facts": built["facts"], "rows": len(train), "held_out": len(held),

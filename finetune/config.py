@@ -64,6 +64,8 @@ class TrainConfig:
     """pack examples into rows and train padding-free; --no-packing pads each batch instead"""
     early_stopping_patience: int = 1
     """evaluations without a lower validation loss before training stops (0: never stop early)"""
+    keep: Literal["best", "last"] = "best"
+    """weights to keep: best (lowest validation loss on the held-out facts: guards against overfitting and hallucination) or last (the final step, no early stopping: for teaching facts, whose held-out loss rises while the trained ones are memorised)"""
     save_steps: int = 25
     """write a resumable checkpoint every this many optimizer steps (and at each epoch end)"""
     logging_steps: int = 1
@@ -108,6 +110,8 @@ class TrainConfig:
             raise ConfigError(f"--early-stopping-patience must be 0 or more, got {self.early_stopping_patience!r}")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise ConfigError(f"--seed must be a non-negative integer, got {self.seed!r}")
+        if self.keep not in ("best", "last"):
+            raise ConfigError(f"--keep must be best or last, got {self.keep!r}")
         if self.precision not in ("auto", "fp32", "bf16"):
             raise ConfigError(f"--precision must be auto, fp32 or bf16, got {self.precision!r}")
 
@@ -143,7 +147,7 @@ def _positive(value: Any, flag: str, *, number: bool = False) -> None:
 # every row, several epochs and early stopping on the eval loss.
 PRESETS: dict[str, dict[str, Any]] = {
     "quick": dict(epochs=1.0, paraphrases_per_fact=0, learning_rate=1e-3, lora_r=16, lora_alpha=32, lora_dropout=0.0, max_length=512, batch_size=1,
-                  grad_accum=2, early_stopping_patience=1, warmup_ratio=0.05, weight_decay=0.0, save_steps=25),
+                  grad_accum=2, early_stopping_patience=1, keep="best", warmup_ratio=0.05, weight_decay=0.0, save_steps=25),
     "full": dict(epochs=6.0, paraphrases_per_fact=-1, learning_rate=4e-4, lora_r=32, lora_alpha=64, lora_dropout=0.05, max_length=1024, batch_size=2,
                  grad_accum=4, early_stopping_patience=2, warmup_ratio=0.05, weight_decay=0.01, save_steps=50),
 }

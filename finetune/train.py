@@ -220,7 +220,7 @@ class LoRARecipe:
         )
         self.stopper = Stopper(cfg.save_steps, self.stop_after_steps)
         callbacks = [MetricsWriter(self.metrics_path), Progress(self.progress), self.stopper]
-        if has_eval and cfg.early_stopping_patience:
+        if has_eval and cfg.early_stopping_patience and cfg.keep == "best":
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
         try:
             self.trainer = SFTTrainer(
@@ -263,7 +263,9 @@ class LoRARecipe:
             eval_strategy="epoch" if has_eval else "no",
             save_strategy="epoch",
             save_total_limit=2,
-            load_best_model_at_end=has_eval,
+            # keep="best" restores the checkpoint with the lowest validation loss (the split holds
+            # facts never trained on); "last" keeps the final weights (see TrainConfig.keep).
+            load_best_model_at_end=has_eval and cfg.keep == "best",
             metric_for_best_model="eval_loss" if has_eval else None,
             greater_is_better=False if has_eval else None,
             report_to="none",

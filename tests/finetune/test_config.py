@@ -13,7 +13,8 @@ from ingestion.errors import ConfigError
     [({"lora_r": 0}, "--lora-r"), ({"learning_rate": 2.0}, "--learning-rate"), ({"max_length": 8}, "--max-length"),
      ({"warmup_ratio": 1.0}, "--warmup-ratio"), ({"name": "../x"}, "--name"), ({"max_steps": 0}, "--max-steps"),
      ({"target_modules": "q_proj;v_proj"}, "--target-modules"), ({"grad_accum": True}, "--grad-accum"),
-     ({"paraphrases_per_fact": -2}, "--paraphrases-per-fact"), ({"paraphrases_per_fact": True}, "--paraphrases-per-fact")],
+     ({"paraphrases_per_fact": -2}, "--paraphrases-per-fact"), ({"paraphrases_per_fact": True}, "--paraphrases-per-fact"),
+     ({"keep": "final"}, "--keep")],
 )
 def test_config_errors_name_the_flag(tmp_path, overrides, flag):
     with pytest.raises(ConfigError, match=flag):

@@ -100,3 +100,23 @@ def test_qlora_trains_on_an_nf4_base(tmp_path, tiny_llama_dir):
     fp32_bytes = AutoModelForCausalLM.from_pretrained(tiny_llama_dir, dtype=torch.float32).get_memory_footprint()
     assert nf4.model_bytes < fp32_bytes  # the linear layers are 4-bit (the embedding stays fp32)
     assert registry.read_entry(home, "nf4")["qlora"] is True
+
+
+def test_keep_last_saves_the_final_weights_not_the_best_validation_loss(tmp_path, tiny_llama_dir):
+    # A learning rate far too high makes the validation loss rise after the first epoch (checked
+    # below), so "best" would restore an earlier checkpoint; "last" must keep step 9's weights.
+    from safetensors.torch import load_file
+
+    data = write_dataset(tmp_path / "five.jsonl")
+    home = Home.resolve(tmp_path / "home")
+    result = finetune(tiny_config(data, tiny_llama_dir, name="last", keep="last", learning_rate=1.0), home)
+    folder = home.adapters_dir / "last"
+    rows = [json.loads(l) for l in (folder / "metrics.jsonl").read_text().splitlines()]
+    evals = {r["step"]: r["eval_loss"] for r in rows if "eval_loss" in r}
+    assert sorted(evals) == [3, 6, 9]  # no early stop although the loss rose
+    assert min(evals, key=evals.get) != 9, evals  # the setup's premise: the last epoch is not the best
+    assert result.status == "complete" and result.global_step == 9 and result.eval_loss == evals[9]
+    saved = load_file(folder / "adapter_model.safetensors")
+    final = load_file(folder / "checkpoints" / "checkpoint-9" / "adapter_model.safetensors")
+    assert saved.keys() == final.keys() and all((saved[k] - final[k]).abs().max() == 0 for k in saved)
+    assert registry.read_entry(home, "last")["hyperparameters"]["keep"] == "last"
