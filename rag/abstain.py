@@ -113,16 +113,17 @@ class Confidence:
     threshold: float
     focus: float = 1.0  # share of the question's focus nouns held by one of the best sentences
     focus_missing: tuple[str, ...] = ()
+    overruled: bool = False  # a judge model ruled that the best sentence answers the question
 
     @property
     def abstain(self) -> bool:
-        return self.score < self.threshold
+        return self.score < self.threshold and not self.overruled
 
     def as_json(self) -> dict:
         return {
             "confidence": round(self.score, 4), "best_sentence": round(self.best, 4),
             "unknown_terms": round(self.unknown, 4), "focus": round(self.focus, 4),
-            "focus_missing": list(self.focus_missing), "threshold": self.threshold,
+            "focus_missing": list(self.focus_missing), "threshold": self.threshold, "overruled": self.overruled,
         }
 
 

@@ -9,6 +9,13 @@ threshold (``rag.abstain``), and reports an abstention when the model itself say
 know. A generated sentence that states a number or name the context lacks is dropped
 (``rag.support``); when none is left, the answer is the best context sentence, quoted. Every
 stage is recorded in ``steps`` with its duration, for ``ask --json`` and the UI.
+
+``judge=`` (a capable model, e.g. over the OpenAI-compatible backend; ``ask --judge``) adds two
+yes/no votes where the scores are weakest: when the gate declines, the judge may rule that the
+best sentence does answer the question (reworded questions retrieve the right sentence with a
+low score), and every answer must pass its grounding check (near-miss questions get fluent
+answers about the wrong attribute). The 135M default model cannot be that judge (as a yes/no
+verifier of question and best sentence it scored AUC 0.54 on the calibration questions).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from ingestion.errors import ConfigError
 from rag.abstain import AbstentionGate, Confidence
 from rag.chat_model import ChatModel, Completion, GenerationOptions
 from rag.citations import Citation, cite, grounded_share
-from rag.agentic.graders import candidates, expected_type
+from rag.agentic.graders import LLMJudge, candidates, expected_type
 from rag.context import SYSTEM_PROMPT, Context, ContextBuilder, ContextSettings, EvidenceScorer, Sentence, grounded_messages
 from rag.retrieval import MODES, Retriever
 from rag.support import supported_answer
@@ -153,8 +160,10 @@ class NaiveRAG:
         settings: RagSettings | None = None,
         options: GenerationOptions | None = None,
         scorer: EvidenceScorer | None = None,
+        judge: ChatModel | None = None,
     ) -> None:
         self.model = model
+        self.judge = LLMJudge(judge) if judge is not None else None
         self.retriever = retriever
         self.settings = settings or RagSettings()
         self.options = answer_options(options, self.settings.answer_tokens)
@@ -177,6 +186,8 @@ class NaiveRAG:
             conf = self.gate.confidence(question, ranked, self.scorer)
             rec.update(conf.as_json(), abstain=conf.abstain)
         scores = {"confidence": conf.score}
+        if conf.abstain and self._judge_overrules(question, ranked, trace):
+            conf = replace(conf, overruled=True)
         if conf.abstain:
             return self._done(question, ABSTAIN_ANSWER, True, "retrieval confidence below the threshold", start,
                               trace, confidence=conf, scores=scores)
@@ -205,12 +216,26 @@ class NaiveRAG:
             text = kept or quotable(question, ctx).text
             reason = ("answered; dropped a sentence whose numbers or names the context lacks" if kept else
                       "quoted the best evidence: the generated answer stated numbers or names the context lacks")
+        if self.judge is not None:
+            with trace.step("judge", asked="grounded") as rec:
+                rec["verdict"] = self.judge.grounded(question, text, ctx.text)
+            if rec["verdict"] is False:
+                return self._done(question, ABSTAIN_ANSWER, True, "the judge found the answer unsupported by the context",
+                                  start, trace, context=ctx, confidence=conf, scores=scores, tokens=done.tokens())
         with trace.step("cite") as rec:
             citations = cite(text, question, ctx)
             scores["grounded"] = round(grounded_share(text, question, ctx.text), 4)
             rec.update(citations=len(citations), grounded=scores["grounded"])
         return self._done(question, text, False, reason, start, trace, citations=citations, context=ctx,
                           confidence=conf, scores=scores, tokens=done.tokens())
+
+    def _judge_overrules(self, question: str, ranked: list[Sentence], trace: Trace) -> bool:
+        """With a judge, a declined question goes on when the judge says the best sentence answers it."""
+        if self.judge is None or not ranked:
+            return False
+        with trace.step("judge", asked="answers", sentence=ranked[0].text) as rec:
+            rec["verdict"] = self.judge.answers(question, ranked[0].labelled)
+        return rec["verdict"] is True
 
     def _done(self, question: str, answer: str, abstained: bool, reason: str, start: float, trace: Trace, **kw) -> RagAnswer:
         return RagAnswer(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from rag.agentic.graders import NUMBER, PERSON, candidates
+from rag.agentic.graders import NUMBER, PERSON, candidates, holds
 _MARKER = re.compile(r"\s*\[\d{1,2}\]")
 _SENT_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")  # as in rag.context, without joining pronouns
 
@@ -29,12 +29,7 @@ def unsupported(sentence: str, question: str, context_text: str) -> list[str]:
     text = _MARKER.sub("", sentence)
     ctx = _MARKER.sub("", context_text).lower()
     keys = [k.strip(".,:") for k in candidates(text, NUMBER, question) + candidates(text, PERSON, question)]
-    return [k for k in keys if not _holds(ctx, k.strip("%").lower())]
-
-
-def _holds(text: str, key: str) -> bool:
-    """``key`` occurs in ``text`` as whole words: "Marrow" is not in "Marrowfield", "100" not in "1000"."""
-    return re.search(rf"(?<![\w.,]){re.escape(key)}(?![\w]|[.,]\d)", text) is not None
+    return [k for k in keys if not holds(ctx, k.strip("%").lower())]
 
 
 def supported_answer(answer: str, question: str, context_text: str) -> tuple[str, list[str]]:

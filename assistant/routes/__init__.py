@@ -37,7 +37,7 @@ class RouteContext:
     k: int | None = None
     """``-k``: chunks retrieved per query (None: the route's default)."""
     judge: str | None = None
-    """``--judge``: a stronger model for the agentic route's relevance and grounding votes."""
+    """``--judge``: a stronger model for the RAG routes' relevance and grounding votes."""
     adapter: str | None = None
     """``--adapter``: a registered adapter for the finetuned and hybrid routes (None: the newest)."""
 

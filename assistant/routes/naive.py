@@ -42,7 +42,9 @@ class NaiveRoute:
     def __init__(self, context: RouteContext) -> None:
         self.retriever = open_retriever(context)
         model = get_model(context.model or DEFAULT_MODEL, home=context.home)
-        self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context), options=context.options)
+        judge = get_model(context.judge, home=context.home) if context.judge else None
+        self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context), options=context.options,
+                            judge=judge)
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
         return to_result(self.name, self.reason, self.rag.answer(question, on_token=on_token))

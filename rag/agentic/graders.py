@@ -83,6 +83,11 @@ class EvidenceGrade:
                 "kept_sources": sorted({s.source for s in self.kept})}
 
 
+def holds(text: str, key: str) -> bool:
+    """``key`` occurs in ``text`` as whole words: "Marrow" is not in "Marrowfield", "100" not in "1000"."""
+    return re.search(rf"(?<![\w.,]){re.escape(key)}(?![\w]|[.,]\d)", text) is not None
+
+
 def grade_evidence(
     question: str, ranked: Sequence[Sentence], *, confident: bool, kind: str, min_relevance: float, keep: int = 8,
     hops: frozenset = frozenset(), hop_relevance: float = 0.35,
@@ -117,7 +122,7 @@ def grade_answer(answer: str, question: str, context_text: str, *, kind: str, mi
     share = grounded_share(answer, question, context_text)
     ctx_lower = context_text.lower()
     keys = candidates(answer, NUMBER, question) + candidates(answer, PERSON, question)
-    missing = [k for k in keys if k.strip(".,%").lower() not in ctx_lower]
+    missing = [k for k in keys if not holds(ctx_lower, k.strip(".,%").lower())]
     typed = kind == ANY or bool(candidates(answer, kind, question))
     if missing:
         return AnswerGrade(False, share, missing, "the answer has numbers or names the context lacks")
@@ -144,6 +149,10 @@ class LLMJudge:
 
     def relevant(self, question: str, passage: str) -> bool | None:
         return self._ask(f"Passage:\n{passage}\n\nDoes the passage help answer this question: {question}")
+
+    def answers(self, question: str, passage: str) -> bool | None:
+        """Stricter than ``relevant``: the passage states the answer (used to overrule the gate)."""
+        return self._ask(f"Passage:\n{passage}\n\nDoes the passage state the answer to this question: {question}")
 
     def grounded(self, question: str, answer: str, context: str) -> bool | None:
         return self._ask(

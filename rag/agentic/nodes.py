@@ -133,6 +133,10 @@ class AgentNodes:
         cands = [replace(s, chunk_rank=best_rank[s.chunk_id]) for s in self.scorer.sentences([h for h, _, _ in entries])]
         on_question = self.scorer.score(q, [], sentences=cands)
         conf = self.gate.confidence(q, on_question, self.scorer)
+        bar = self.settings.min_relevance
+        if conf.abstain and self.judge is not None and on_question and self.judge.answers(q, on_question[0].labelled):
+            # A capable judge overrules the gate (see rag.naive); the sentence it approved is kept.
+            conf, bar = replace(conf, overruled=True), min(bar, on_question[0].score)
         # A sentence found by a rewritten query also counts by its match to that query (a hop).
         final = {(s.chunk_id, s.text): s for s in on_question}
         hops: set[tuple[str, str]] = set()
@@ -145,8 +149,8 @@ class AgentNodes:
                     final[key] = replace(final[key], score=round(HOP_DISCOUNT * s.score, 4))
                     hops.add(key)
         ranked = sorted(final.values(), key=lambda s: s.score, reverse=True)
-        grade = grade_evidence(q, ranked, confident=not conf.abstain, kind=state["kind"],
-                               min_relevance=self.settings.min_relevance, hops=frozenset(hops))
+        grade = grade_evidence(q, ranked, confident=not conf.abstain, kind=state["kind"], min_relevance=bar,
+                               hops=frozenset(hops))
         judged = 0
         if self.judge is not None and grade.kept:  # a capable judge prunes what the scores let through
             keep = [s for s in grade.kept if self.judge.relevant(q, s.labelled) is not False]

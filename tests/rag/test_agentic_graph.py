@@ -109,3 +109,20 @@ def test_graders_and_rules():
     assert good.grounded and not bad.grounded and bad.missing == ["250"]
     with pytest.raises(ConfigError):
         AgentSettings(max_attempts=0)
+
+
+def test_a_judge_can_overrule_a_declining_gate(retriever):
+    class Yes(FakeChatModel):
+        def stream(self, messages, options=None):
+            self.enqueue(["yes"])
+            return super().stream(messages, options)
+
+    question = "Which Bluetooth protocol does the espresso machine use?"
+    plain = AgenticRAG(model=FakeChatModel(), retriever=retriever).answer(question)
+    assert plain.abstained and "generate" not in steps(plain)  # the gate declines, nothing is generated
+    model = FakeChatModel(default_reply="The espresso machine uses the kitchen protocol [1].")
+    out = AgenticRAG(model=model, retriever=retriever, judge=Yes()).answer(question)
+    grade = next(s for s in out.steps if s["step"] == "grade")
+    assert grade["overruled"] is True and grade["kept"] >= 1 and "generate" in steps(out)
+    # The rules still check the answer: this one is not in the approved sentence, so no answer.
+    assert out.abstained and next(s for s in out.steps if s["step"] == "check")["grounded"] is False

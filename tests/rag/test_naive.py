@@ -93,3 +93,41 @@ def test_invented_numbers_are_dropped_and_the_best_sentence_is_quoted_instead(re
     assert not wholly.abstained and "30" not in wholly.answer and "27 working days" in wholly.answer
     assert wholly.answer == wholly.context.sentences[0].text and "quoted" in wholly.reason
     assert wholly.citations[0].source.endswith("hr/leave.md")
+
+
+class ScriptedJudge(FakeChatModel):
+    """A judge model that replies by the kind of vote asked: ``{"state the answer": "yes", ...}``."""
+
+    def __init__(self, votes: dict[str, str]) -> None:
+        super().__init__()
+        self.votes = votes
+
+    def stream(self, messages, options=None):
+        prompt = messages[-1]["content"]
+        self.enqueue([next((reply for key, reply in self.votes.items() if key in prompt), "maybe")])
+        return super().stream(messages, options)
+
+
+def test_a_judge_vetoes_an_answer_it_finds_unsupported(retriever):
+    model = FakeChatModel(default_reply="Full-time employees receive 27 working days of paid vacation [1].")
+    judge = ScriptedJudge({"Is every fact": "no"})
+    out = NaiveRAG(model=model, retriever=retriever, judge=judge).answer("How many vacation days do full-time employees get?")
+    assert out.abstained and out.answer == ABSTAIN_ANSWER and "judge" in out.reason and out.citations == []
+    vote = next(s for s in out.steps if s["step"] == "judge")
+    assert vote["asked"] == "grounded" and vote["verdict"] is False
+    assert "27 working days" in judge.calls[0][0][-1]["content"]  # the judge saw the context
+
+
+def test_a_judge_overrules_the_gate_only_when_it_says_yes(retriever):
+    question = "Which Bluetooth protocol does the espresso machine use?"  # the gate declines it (test above)
+    model = FakeChatModel(default_reply="The espresso machine uses the kitchen protocol [1].")
+    out = NaiveRAG(model=model, retriever=retriever, judge=ScriptedJudge({"state the answer": "yes", "Is every fact": "yes"})).answer(question)
+    assert not out.abstained and len(model.calls) == 1
+    conf = next(s for s in out.steps if s["step"] == "confidence")
+    assert conf["abstain"] is True  # the gate's own decision is recorded as it was
+    assert [s["verdict"] for s in out.steps if s["step"] == "judge"] == [True, True]
+    for reply, verdict in (("no", False), ("maybe", None)):  # a "no" or an unclear reply leaves the gate's decision
+        model = FakeChatModel()
+        out = NaiveRAG(model=model, retriever=retriever, judge=ScriptedJudge({"state the answer": reply})).answer(question)
+        assert out.abstained and model.calls == []
+        assert out.steps[-1]["step"] == "judge" and out.steps[-1]["verdict"] is verdict

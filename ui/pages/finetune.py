@@ -82,7 +82,8 @@ if existing:
 # -- 2. training -----------------------------------------------------------------------------
 st.subheader("Train")
 preset = st.radio("Preset", ["quick", "full"], horizontal=True, key="finetune_preset",
-                  help="quick: minutes on a laptop CPU; full: more epochs, larger rank, early stopping")
+                  help="quick: minutes on a laptop CPU, teaches the answer form; full: every paraphrase, "
+                       "8 epochs, the final weights kept: teaches the facts (hours on a CPU)")
 default_name = Path(dataset).stem if dataset else ""
 adapter_name = st.text_input("Adapter name", value=default_name, key="finetune_adapter_name")
 if st.button("Start training", type="primary", key="finetune_start", disabled=dataset is None):

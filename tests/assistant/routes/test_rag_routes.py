@@ -102,3 +102,21 @@ def test_ask_cli_names_the_fix_when_the_collection_is_missing(sample_home):
     proc = run_ragft("ask", "--route", "agentic", "--collection", "nosuch", "--json", "Anything?", home=sample_home.root)
     assert proc.returncode == 1 and proc.stdout == ""
     assert "collection 'nosuch' does not exist" in proc.stderr and "ragft ingest" in proc.stderr
+
+
+def test_judge_votes_go_to_the_configured_endpoint(sample_home, openai_server):
+    # Wiring only: the endpoint serves the bundled 135M model, too weak to be a real judge, so
+    # the verdicts may go either way; what must hold is that the vote is asked of the judge over
+    # HTTP and recorded in the trace with the gate's own decision beside it.
+    options = GenerationOptions(max_tokens=64, deterministic=True)
+    judge = f"openai:judge@{openai_server.url}/v1"
+    route = build_route("naive", RouteContext(home=sample_home, options=options, judge=judge))
+    try:
+        before = openai_server.hits.get("v1", 0)
+        out = route.answer("How much does the Lanternfish Team plan cost per seat?")  # the gate answers it
+    finally:
+        route.close()
+    votes = [s for s in out.steps if s["step"] == "judge"]
+    assert [v["asked"] for v in votes] == ["grounded"] and votes[0]["verdict"] in (True, False, None)
+    assert openai_server.hits.get("v1", 0) == before + 1
+    assert out.abstained is (votes[0]["verdict"] is False)
