@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_rag.py [--json] [--limit N] [--routes base,naive,agentic]
     .venv/bin/python benchmarks/bench_rag.py --split calibration   # the tuning questions instead
     .venv/bin/python benchmarks/bench_rag.py --calibrate           # re-derive the abstention threshold
+    .venv/bin/python benchmarks/bench_rag.py --judge openai:MODEL@http://HOST:PORT/v1   # with a judge model
 
 Corpus: the bundled sample corpus, edition v1 (28 documents; ``ingestion/sample_corpus``),
 ingested with the real pipeline into a fresh temporary RAGFT home. Questions: the corpus's
@@ -210,12 +211,12 @@ def ingest_sample(home) -> Path:
     return corpus
 
 
-def run_route(name: str, home, corpus: Path, questions: list[dict]) -> list[dict]:
+def run_route(name: str, home, corpus: Path, questions: list[dict], judge: str | None = None) -> list[dict]:
     from assistant.routes import RouteContext, build_route
     from rag.chat_model import GenerationOptions
 
     options = GenerationOptions(max_tokens=64, deterministic=True)
-    route = build_route(name, RouteContext(home=home, options=options))
+    route = build_route(name, RouteContext(home=home, options=options, judge=judge if name != "base" else None))
     route.answer("What is this documentation about?")  # warm-up: model, embedder, caches
     rows = []
     for i, q in enumerate(questions, start=1):
@@ -320,6 +321,8 @@ def main() -> None:
     parser.add_argument("--routes", default=",".join(ROUTES), help="comma-separated routes (default: base,naive,agentic)")
     parser.add_argument("--split", choices=("evaluation", "calibration"), default="evaluation")
     parser.add_argument("--calibrate", action="store_true", help="derive the abstention threshold on the calibration split")
+    parser.add_argument("--judge", default=None, metavar="MODEL",
+                        help="a stronger model for the RAG routes' relevance and grounding votes (ragft ask --judge)")
     args = parser.parse_args()
 
     from ingestion.home import Home
@@ -341,14 +344,14 @@ def main() -> None:
         per_route = {}
         for name in routes:
             log(f"route {name}: {len(questions)} questions ...")
-            per_route[name] = run_route(name, home, corpus, questions)
+            per_route[name] = run_route(name, home, corpus, questions, args.judge)
     result = {
         "benchmark": "bench_rag", "date": date.today().isoformat(), "split": args.split,
         "split_rule": f"per kind, sha256('ragft-split:'+id) order; first {CALIBRATION_SHARE:.0%} calibration, rest evaluation",
         "questions": len(questions), "kinds": dict(Counter(q["kind"] for q in questions)),
         "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
                     "load_before": [round(x, 2) for x in load_before], "load_after": [round(x, 2) for x in os.getloadavg()]},
-        "model": "smollm2-135m (GGUF Q4_1, llama.cpp, greedy, answers <= 64 tokens)",
+        "model": "smollm2-135m (GGUF Q4_1, llama.cpp, greedy, answers <= 64 tokens)", "judge": args.judge,
         "routes": {name: summarize(rows) for name, rows in per_route.items()},
         "seconds": round(time.perf_counter() - started, 1),
     }

@@ -96,4 +96,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
-    sys.exit(main())
+    try:
+        code = main()
+    except KeyboardInterrupt:  # Ctrl-C before a command runs (parsing, imports): no traceback
+        print("ragft: interrupted", file=sys.stderr)
+        code = 130
+    sys.exit(code)
