@@ -246,10 +246,12 @@ def main() -> None:
         out = OUT_DIR / f"knowledge_{args.adapter}.json"
     else:
         with tempfile.TemporaryDirectory(prefix="ragft-bench-knowledge-") as tmp_name:
-            home_dir = args.home or Path(tmp_name) / "home"
-            (Path(tmp_name) / "data").mkdir()
-            report["inject"] = inject(Home.resolve(home_dir).root, Path(tmp_name) / "data", args.epochs, args.threads,
-                                      args.max_new, args.name)
+            home = Home.resolve(args.home or Path(tmp_name) / "home")
+            # With --home the dataset stays beside the adapter, so that `ragft export` can later
+            # check the export on its held-out rows and `ragft adapters` points at a real file.
+            data = home.root / "bench-knowledge" if args.home else Path(tmp_name) / "data"
+            data.mkdir(parents=True, exist_ok=True)
+            report["inject"] = inject(home.root, data, args.epochs, args.threads, args.max_new, args.name)
         out = OUT_DIR / "knowledge.json"
     report["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     OUT_DIR.mkdir(parents=True, exist_ok=True)

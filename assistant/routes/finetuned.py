@@ -26,7 +26,9 @@ from ingestion.errors import ConfigError, ModelError
 from ingestion.home import Home
 from rag.chat_model import ChatModel
 
-_GGUF_PREFERENCE = ("q8_0", "q4_k_m", "f16", "f32")
+# Closest to the merged model first, at the smallest size that gets there: q4_k_m changes most
+# greedy answers of a 135M model (benchmarks/RESULTS.md, bench_knowledge), so it comes last.
+_GGUF_PREFERENCE = ("q8_0", "f16", "f32", "q4_k_m")
 
 
 def resolve_adapter(home: Home, name: str | None) -> dict[str, Any]:
@@ -44,8 +46,10 @@ def resolve_adapter(home: Home, name: str | None) -> dict[str, Any]:
 
 
 def pick_gguf(entry: dict[str, Any]) -> dict[str, Any] | None:
-    """The preferred existing GGUF export of an adapter, or None."""
-    found = {e.get("quant"): e for e in entry.get("exports") or [] if e.get("format") == "gguf" and e.get("exists")}
+    """The preferred existing GGUF export of an adapter, or None. An export that failed its check
+    against the merged model (``ragft export`` said so and kept the file) is never served."""
+    found = {e.get("quant"): e for e in entry.get("exports") or [] if e.get("format") == "gguf" and e.get("exists")
+             and (e.get("verification") or {}).get("passed") is not False}
     return next((found[q] for q in _GGUF_PREFERENCE if q in found), next(iter(found.values()), None))
 
 

@@ -106,3 +106,16 @@ def test_export_errors_are_clear(trained, tmp_path):
         export_adapter(home, "five", quant="f32")
     with pytest.raises(TrainingError, match="no adapter named 'nope'"):
         export_adapter(home, "nope", quant="f32", tokenizer_gguf=bundled_gguf())
+
+
+def test_without_held_out_rows_the_check_reads_sample_corpus_prose(tmp_path, tiny_llama_dir):
+    # A dataset that is gone (or has no validation/test rows) must still give the check enough
+    # text: with ~70 tokens, three near-tie tokens failed a q8_0 export of a good adapter.
+    from transformers import AutoTokenizer
+
+    from finetune.export_gguf import _precision_fix, held_out
+
+    tok = AutoTokenizer.from_pretrained(tiny_llama_dir)
+    sequences, prompts = held_out(tmp_path / "gone.jsonl", tok, max_tokens=512)
+    assert sum(map(len, sequences)) == 512 and len(sequences) >= 3 and prompts == []
+    assert "f16" in _precision_fix("q8_0") and "q8_0" not in _precision_fix("q8_0") and "--no-verify" in _precision_fix("q8_0")

@@ -92,6 +92,21 @@ def test_a_gguf_export_is_preferred_over_peft(ft_home):
     assert out.tokens["completion"] > 0
 
 
+def test_the_served_export_is_the_most_faithful_that_passed_its_check():
+    from assistant.routes.finetuned import pick_gguf
+
+    def export(quant, passed=True, exists=True):
+        return {"format": "gguf", "quant": quant, "exists": exists, "path": f"/x-{quant}.gguf",
+                "verification": None if passed is None else {"passed": passed}}
+
+    pick = lambda *exports: (pick_gguf({"exports": list(exports)}) or {}).get("quant")  # noqa: E731
+    assert pick(export("q4_k_m"), export("f16"), export("q8_0")) == "q8_0"
+    assert pick(export("q4_k_m"), export("f16"), export("q8_0", passed=False)) == "f16"  # a failed check is never served
+    assert pick(export("q4_k_m"), export("f32", exists=False)) == "q4_k_m"
+    assert pick(export("q8_0", passed=None)) == "q8_0"  # --no-verify: the user's call
+    assert pick(export("q8_0", passed=False)) is None  # then the PEFT adapter answers
+
+
 def test_hybrid_retrieves_then_the_adapter_answers(ft_home):
     home, doc = ft_home
     route = build_route("hybrid", RouteContext(home=home, options=OPTIONS, adapter="newer"))
