@@ -26,6 +26,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from assistant.runtime import apply_defaults  # noqa: E402
+
+apply_defaults()  # OpenMP threads must not spin on a shared machine: see assistant/runtime.py
+
 BACKENDS = {  # benchmark name -> registry model
     "llamacpp-gguf": "smollm2-135m",
     "transformers-fp32": "smollm2-135m-hf",

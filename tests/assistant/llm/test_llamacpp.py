@@ -35,6 +35,18 @@ def test_bundled_model_answers_paris(llama):
     assert 0 < done.first_token_s <= done.total_s and done.completion_tokens >= 3
 
 
+def test_decode_uses_half_the_cores_and_the_prompt_all_of_them(llama):
+    from assistant.llm.llamacpp import default_batch_threads, default_threads, usable_cores
+
+    # Decoding syncs the threads at every layer of every token (more threads than idle cores
+    # collapse it); a prompt is one big batch, where every core pays (see the docstrings).
+    assert llama.llm.n_threads == default_threads() == max(1, usable_cores() // 2)
+    assert llama.llm.n_threads_batch == default_batch_threads() == usable_cores()
+    pinned = LlamaCppChatModel(spec=ModelSpec(name="pinned", backend="llamacpp", path=str(bundled_gguf()), n_threads=1),
+                               gguf_path=bundled_gguf())
+    assert (pinned.llm.n_threads, pinned.llm.n_threads_batch) == (1, 1)  # an explicit setting wins for both
+
+
 def test_loaded_once_and_reused(llama, tmp_path):
     from ingestion.home import Home
 
