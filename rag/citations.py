@@ -7,7 +7,10 @@ first. Support is lexical containment — the share of the answer's *new* conten
 not already in the question, since small models restate the question) found in a sentence, with
 numbers and names counted double because they carry the fact. The span is the cited chunk's
 best-supporting sentence when its support reaches ``min_support``; otherwise it is left empty
-rather than pointing at a sentence that does not say what the answer says.
+rather than pointing at a sentence that does not say what the answer says. A source the answer
+names by its marker ("... is 612 [1].") is also scored on the words of the clause that names
+it, so that an answer joining two sources ("The handbook is dated 2025 [2] and the number of
+employees is 612 [1].") still points at each one's sentence.
 """
 
 from __future__ import annotations
@@ -64,10 +67,14 @@ def cite(answer: str, question: str, context: Context, *, min_support: float = 0
         return []
     weights = answer_terms(answer, question)
     marked = {int(n) for n in _MARKER.findall(answer)}  # sources the model named, e.g. "[2]"
+    clause_weights = {n: answer_terms(text, question) for n, text in marked_clauses(answer).items()}
     best: dict[str, tuple[float, Sentence]] = {}
     order: list[str] = []
     for s in context.sentences:
         sup = support(weights, s.labelled)
+        own = clause_weights.get(context.number_of(s.source))
+        if own:
+            sup = max(sup, support(own, s.labelled))
         if s.chunk_id not in best:
             order.append(s.chunk_id)
         if s.chunk_id not in best or sup > best[s.chunk_id][0]:
@@ -82,6 +89,19 @@ def cite(answer: str, question: str, context: Context, *, min_support: float = 0
     for cid in sorted(order, key=rank):
         sup, s = best[cid]
         out.append(Citation(s.source, cid, s.text if sup >= min_support else "", round(sup, 3)))
+    return out
+
+
+def marked_clauses(answer: str) -> dict[int, str]:
+    """{n: the answer text that ends with marker [n]}: what the model says source n supports."""
+    out: dict[int, str] = {}
+    start = 0
+    for m in _MARKER.finditer(answer):
+        piece = answer[start : m.start()].strip(" ,;.")
+        if piece:
+            n = int(m.group(1))
+            out[n] = f"{out[n]} {piece}" if n in out else piece
+        start = m.end()
     return out
 
 

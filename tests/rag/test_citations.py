@@ -35,3 +35,17 @@ def test_no_context_no_citations_and_grounded_share():
     assert cite("anything", "q", Context()) == []
     assert grounded_share("The limit is EUR 180 per night.", "What is the hotel limit?", HOTEL.text) == 1.0
     assert grounded_share("The limit is EUR 250 per night.", "What is the hotel limit?", HOTEL.text) < 0.7
+
+
+def test_each_source_an_answer_names_is_scored_on_its_own_clause():
+    handbook = Sentence("Benefits Handbook 2025, valid from 1 January 2025.", "/d/handbook.pdf", "c_hb", "Benefits")
+    overview = Sentence("Marrowfield had 612 employees at the start of 2025.", "/d/overview.md", "c_ov", "Overview")
+    ctx = context_of([overview, handbook])
+    answer = "The handbook is dated 2025 [2] and the number of employees is 612 [1]."
+    question = "How many employees did Marrowfield have at the start of 2025?"
+    # Over the whole answer, neither sentence reaches the span bar: the clauses dilute each other.
+    assert support(answer_terms(answer, question), overview.labelled) < 0.5
+    cites = cite(answer, question, ctx)
+    assert cites[0].chunk_id == "c_ov" and cites[0].span == overview.text
+    # An unmarked answer is scored as a whole, as before.
+    assert cite("The handbook is dated 2025 and the number of employees is 612.", question, ctx)[0].span == ""
