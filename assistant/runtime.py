@@ -31,13 +31,11 @@ DEFAULTS = {
     "TOKENIZERS_PARALLELISM": "false",
     "ANONYMIZED_TELEMETRY": "False",
 }
+QUIET_LOGGER = "bitsandbytes.backends.cpu.ops"  # "Failed to load CPU gemm_4bit_forward from kernels-community"
 
 
 def apply_defaults() -> None:
-    """Set each variable of ``DEFAULTS`` that the environment does not already define."""
+    """Set each variable of ``DEFAULTS`` that the environment does not already define; quiet ``QUIET_LOGGER``."""
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
     logging.getLogger(QUIET_LOGGER).setLevel(logging.ERROR)
-
-
-QUIET_LOGGER = "bitsandbytes.backends.cpu.ops"  # "Failed to load CPU gemm_4bit_forward from kernels-community"

@@ -28,7 +28,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from finetune import registry
 from ingestion.errors import ConfigError, ModelError, TrainingError
@@ -223,17 +223,31 @@ class Verification:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
-def _fallback_texts() -> list[str]:
+def _fallback_texts() -> Iterator[str]:
     """Held-out text when the dataset has none (or is gone): the bundled sample corpus's prose
-    paragraphs. A 512-token budget needs several of them: with one short paragraph (~70 tokens)
-    a handful of near-tie tokens decided pass or fail."""
+    paragraphs, read until the caller has enough. A 512-token budget needs several of them: with
+    one short paragraph (~70 tokens) a handful of near-tie tokens decided pass or fail."""
     from ingestion.sample import edition_dir
 
-    paragraphs = []
     for doc in sorted(edition_dir("v1").rglob("*.md")):
-        paragraphs += [p.strip() for p in doc.read_text(encoding="utf-8").split("\n\n")
-                       if len(p.split()) >= 30 and not p.lstrip().startswith(("#", "|", "-", "*"))]
-    return paragraphs
+        yield from (p.strip() for p in doc.read_text(encoding="utf-8").split("\n\n")
+                    if len(p.split()) >= 30 and not p.lstrip().startswith(("#", "|", "-", "*")))
+
+
+def _chat_ids(tokenizer, messages: list[dict], **kwargs) -> list[int]:
+    ids = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=False, **kwargs)
+    return list(ids["input_ids"] if isinstance(ids, dict) else ids)
+
+
+def _fill(conversations: Iterable[list[dict]], tokenizer, budget: int) -> list[list[int]]:
+    """Token ids of whole conversations, in order, until ``budget`` tokens (the last one cut)."""
+    out, total = [], 0
+    for messages in conversations:
+        if total >= budget:
+            break
+        out.append(_chat_ids(tokenizer, messages)[: budget - total])
+        total += len(out[-1])
+    return out
 
 
 def held_out(dataset: Path | None, tokenizer, *, max_tokens: int = 512, max_questions: int = 8):
@@ -244,26 +258,13 @@ def held_out(dataset: Path | None, tokenizer, *, max_tokens: int = 512, max_ques
     if dataset is not None and dataset.is_file():
         with open(dataset, encoding="utf-8") as f:
             rows = [r for r in (json.loads(l) for l in f if l.strip()) if r.get("split") in ("validation", "test")]
-    sequences, total = [], 0
-    for r in rows:
-        ids = tokenizer.apply_chat_template(r["messages"], tokenize=True, return_dict=False)
-        ids = list(ids["input_ids"] if isinstance(ids, dict) else ids)
-        sequences.append(ids[: max_tokens - total])
-        total += len(sequences[-1])
-        if total >= max_tokens:
-            break
+    sequences = _fill((r["messages"] for r in rows), tokenizer, max_tokens)
+    total = sum(map(len, sequences))
     if total < 16:  # no held-out rows: sample-corpus paragraphs, each rendered as a chat
-        for text in _fallback_texts():
-            msgs = [{"role": "user", "content": "Summarise the note."}, {"role": "assistant", "content": text}]
-            ids = tokenizer.apply_chat_template(msgs, tokenize=True, return_dict=False)
-            sequences.append(list(ids["input_ids"] if isinstance(ids, dict) else ids)[: max_tokens - total])
-            total += len(sequences[-1])
-            if total >= max_tokens:
-                break
-    prompts = []
-    for r in [r for r in rows if r.get("split") == "validation"][:max_questions]:
-        ids = tokenizer.apply_chat_template(r["messages"][:-1], tokenize=True, add_generation_prompt=True, return_dict=False)
-        prompts.append(list(ids["input_ids"] if isinstance(ids, dict) else ids))
+        notes = ([{"role": "user", "content": "Summarise the note."}, {"role": "assistant", "content": t}] for t in _fallback_texts())
+        sequences += _fill(notes, tokenizer, max_tokens - total)
+    prompts = [_chat_ids(tokenizer, r["messages"][:-1], add_generation_prompt=True)
+               for r in [r for r in rows if r.get("split") == "validation"][:max_questions]]
     return sequences, prompts
 
 

@@ -11,7 +11,7 @@ from typing import Callable
 
 from assistant.llm import DEFAULT_MODEL, get_model
 from assistant.routes import RouteContext, RouteResult
-from assistant.routes.naive import open_retriever, settings_of, to_result
+from assistant.routes.naive import judge_of, open_retriever, settings_of, to_result
 from rag.agentic.graph import AgenticRAG
 from rag.agentic.nodes import AgentSettings
 
@@ -23,9 +23,8 @@ class AgenticRoute:
     def __init__(self, context: RouteContext) -> None:
         self.retriever = open_retriever(context)
         model = get_model(context.model or DEFAULT_MODEL, home=context.home)
-        judge = get_model(context.judge, home=context.home) if context.judge else None
         self.agent = AgenticRAG(model=model, retriever=self.retriever, settings=AgentSettings(rag=settings_of(context)),
-                                options=context.options, judge=judge)
+                                options=context.options, judge=judge_of(context))
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
         return to_result(self.name, self.reason, self.agent.answer(question, on_token=on_token))

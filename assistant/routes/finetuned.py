@@ -3,8 +3,9 @@
 Which adapter: ``--adapter NAME`` (``RouteContext.adapter``), else the newest completed one in
 the registry (``finetune.registry``). Which weights, fastest first:
 
-1. the adapter's GGUF export (``ragft export NAME --format gguf``) on llama.cpp: q8_0 first (its
-   export check asks >= 95% top-1 agreement with the merged model), then q4_k_m, f16, f32;
+1. the adapter's GGUF export (``ragft export NAME --format gguf``) on llama.cpp, never one that
+   failed its check against the merged model: q8_0 first (the check asks >= 95% top-1
+   agreement), then f16, f32, q4_k_m;
 2. else transformers: the base checkpoint with the PEFT adapter applied (NF4 base for a QLoRA
    adapter, as it was trained; fp32 otherwise).
 

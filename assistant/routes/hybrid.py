@@ -11,10 +11,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
-from assistant.llm import get_model
 from assistant.routes import RouteContext, RouteResult
 from assistant.routes.finetuned import is_stale, load_finetuned, resolve_adapter
-from assistant.routes.naive import open_retriever, settings_of, to_result
+from assistant.routes.naive import judge_of, open_retriever, settings_of, to_result
 from ingestion.errors import ConfigError
 from rag.naive import NaiveRAG
 
@@ -31,9 +30,8 @@ class HybridRoute:
         model, serving = load_finetuned(context.home, entry)
         self.reason = f"retrieve, then the fine-tuned adapter {self.adapter} answers from the best sentences ({serving})"
         self.retriever = open_retriever(context)
-        judge = get_model(context.judge, home=context.home) if context.judge else None
         self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context), options=context.options,
-                            judge=judge)
+                            judge=judge_of(context))
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
         result = to_result(self.name, self.reason, self.rag.answer(question, on_token=on_token))

@@ -6,6 +6,7 @@ from typing import Callable
 
 from assistant.llm import DEFAULT_MODEL, get_model
 from assistant.routes import RouteContext, RouteResult
+from rag.chat_model import ChatModel
 from rag.index import Index
 from rag.naive import NaiveRAG, RagAnswer, RagSettings
 from rag.retrieval import Retriever
@@ -14,6 +15,11 @@ from rag.retrieval import Retriever
 def open_retriever(context: RouteContext) -> Retriever:
     """The collection's index (it must exist: ``ragft ingest`` first) behind a hybrid retriever."""
     return Retriever(Index.open(context.home, collection=context.collection, create=False))
+
+
+def judge_of(context: RouteContext) -> ChatModel | None:
+    """``--judge``: the model that votes on relevance and grounding in the RAG routes, if any."""
+    return get_model(context.judge, home=context.home) if context.judge else None
 
 
 def settings_of(context: RouteContext) -> RagSettings:
@@ -42,9 +48,8 @@ class NaiveRoute:
     def __init__(self, context: RouteContext) -> None:
         self.retriever = open_retriever(context)
         model = get_model(context.model or DEFAULT_MODEL, home=context.home)
-        judge = get_model(context.judge, home=context.home) if context.judge else None
         self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context), options=context.options,
-                            judge=judge)
+                            judge=judge_of(context))
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
         return to_result(self.name, self.reason, self.rag.answer(question, on_token=on_token))
