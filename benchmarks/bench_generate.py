@@ -8,6 +8,8 @@ and compares decode speed with the memory-bandwidth bound (weight bytes read per
 bandwidth measured by copying a large numpy array).
 
 Targets (issue 3): llama.cpp decode >= 5x transformers fp32 decode; NF4 weights <= 40% of fp32.
+``llamacpp-gguf-1thread`` runs the same GGUF pinned to one thread for prompt and decode: the
+baseline for the backend's default of every core for the prompt and half of them for decoding.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ apply_defaults()  # OpenMP threads must not spin on a shared machine: see assist
 
 BACKENDS = {  # benchmark name -> registry model
     "llamacpp-gguf": "smollm2-135m",
+    "llamacpp-gguf-1thread": "smollm2-135m",  # same model pinned to one thread: the prompt-threads baseline
     "transformers-fp32": "smollm2-135m-hf",
     "transformers-nf4": "smollm2-135m-nf4",
     "transformers-int8": "smollm2-135m-int8",
@@ -93,12 +96,14 @@ def worker(name: str, home_dir: str | None, max_tokens: int, threads: int) -> di
 
     home = Home.resolve(home_dir)
     spec = resolve_spec(BACKENDS[name], home)
-    if threads:
-        spec = dataclasses.replace(spec, n_threads=threads)
+    if threads or name == "llamacpp-gguf-1thread":
+        spec = dataclasses.replace(spec, n_threads=threads or 1)
     start = time.perf_counter()
     model = get_model(spec, home=home)
     load_s = time.perf_counter() - start
-    if name == "llamacpp-gguf":
+    llama = name.startswith("llamacpp")
+    prompt_threads = model.llm.n_threads_batch if llama else None
+    if llama:
         weights, threads = model.path.stat().st_size, model.llm.n_threads
     else:
         import torch
@@ -110,7 +115,7 @@ def worker(name: str, home_dir: str | None, max_tokens: int, threads: int) -> di
     prefill_s = decode_s = 0.0
     firsts = []
     for prompt in PROMPTS:
-        if name == "llamacpp-gguf":
+        if llama:
             model.llm.reset()  # no KV-cache reuse between prompts: measure a cold prefill each time
         done = model.generate([{"role": "user", "content": prompt}], opts)
         firsts.append(done.first_token_s)
@@ -126,6 +131,7 @@ def worker(name: str, home_dir: str | None, max_tokens: int, threads: int) -> di
         "peak_rss_mb": peak_rss_mb(),
         "load_s": round(load_s, 2),
         "threads": threads,  # default: each library's own (llama.cpp: half the cores; torch: all)
+        "prompt_threads": prompt_threads,  # llama.cpp's prefill threads (default: every core)
         "decode_tokens": decode_tokens,
         "prompt_tokens": prompt_tokens,
     }
@@ -203,6 +209,9 @@ def _ratios(results: dict) -> dict:
     out = {}
     if get("llamacpp-gguf", "decode_tok_s") and get("transformers-fp32", "decode_tok_s"):
         out["llamacpp_over_fp32_decode"] = round(get("llamacpp-gguf", "decode_tok_s") / get("transformers-fp32", "decode_tok_s"), 2)
+    if get("llamacpp-gguf", "prefill_tok_s") and get("llamacpp-gguf-1thread", "prefill_tok_s"):
+        out["llamacpp_prefill_default_over_1thread"] = round(
+            get("llamacpp-gguf", "prefill_tok_s") / get("llamacpp-gguf-1thread", "prefill_tok_s"), 2)
     if get("transformers-nf4", "weights_mb") and get("transformers-fp32", "weights_mb"):
         out["nf4_over_fp32_weights"] = round(get("transformers-nf4", "weights_mb") / get("transformers-fp32", "weights_mb"), 3)
     return out
