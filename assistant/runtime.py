@@ -15,10 +15,17 @@ from the shell.
   after a fork (the background jobs and the test servers fork).
 - ``ANONYMIZED_TELEMETRY=False``: chromadb would otherwise try to send telemetry; the machines
   this runs on are often offline.
+- ``HF_HUB_DISABLE_PROGRESS_BARS=1`` and ``TRANSFORMERS_VERBOSITY=error``: transformers 5 draws
+  "Loading weights" / "Writing model shards" bars for every embedder and checkpoint load and
+  warns "Token indices sequence length is longer than the specified maximum" whenever the
+  chunker measures a long document with the embedder's tokenizer (it only counts tokens there;
+  chunks are cut to fit). ragft's own bars (ingest, dataset, training, export) are its tqdm
+  bars on stderr and stay.
 
-It also quiets one log line: on CPUs with AVX512-BF16, importing bitsandbytes warns on every run
-that it could not fetch an optional 4-bit kernel from a model hub (the ``kernels`` package);
-its built-in CPU kernel is used instead and works, and offline the fetch can never succeed.
+It also quiets two log lines of the same cause: on CPUs with AVX512-BF16, importing bitsandbytes
+asks the ``kernels`` package for an optional 4-bit kernel from a model hub, which warns "Skipping
+publisher trust check for 'kernels-community/...'" offline, or that the fetch failed; the
+built-in CPU kernel is used instead and works, and offline the fetch can never succeed.
 """
 
 from __future__ import annotations
@@ -30,12 +37,18 @@ DEFAULTS = {
     "OMP_WAIT_POLICY": "PASSIVE",
     "TOKENIZERS_PARALLELISM": "false",
     "ANONYMIZED_TELEMETRY": "False",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
 }
-QUIET_LOGGER = "bitsandbytes.backends.cpu.ops"  # "Failed to load CPU gemm_4bit_forward from kernels-community"
+QUIET_LOGGERS = (
+    "bitsandbytes.backends.cpu.ops",  # "Failed to load CPU gemm_4bit_forward from kernels-community"
+    "kernels._internals.hf_hub",  # "Skipping publisher trust check for 'kernels-community/...'"
+)
 
 
 def apply_defaults() -> None:
-    """Set each variable of ``DEFAULTS`` that the environment does not already define; quiet ``QUIET_LOGGER``."""
+    """Set each variable of ``DEFAULTS`` that the environment does not already define; quiet ``QUIET_LOGGERS``."""
     for name, value in DEFAULTS.items():
         os.environ.setdefault(name, value)
-    logging.getLogger(QUIET_LOGGER).setLevel(logging.ERROR)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)

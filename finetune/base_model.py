@@ -9,6 +9,7 @@ dequantizes GGUF on load; safetensors writes the weights) and caches it under HO
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -18,6 +19,7 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from finetune.config import DEFAULT_BASE
 from finetune.gguf_header import read_gguf_header
@@ -115,7 +117,29 @@ def ensure_hf_checkpoint(home: Home, *, quiet: bool = False) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def _no_gguf_bars() -> Iterator[None]:
+    """transformers reads a GGUF behind its own tqdm bar ("Converting and de-quantizing GGUF
+    tensors...", once for the weights and once for the tokenizer), which no setting turns off;
+    ragft already says what is converting and how long it took, so that bar is hidden here."""
+    from functools import partial
+
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    original = gguf_utils.tqdm
+    gguf_utils.tqdm = partial(original, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = original
+
+
 def _convert(gguf: Path, out: Path) -> None:
+    with _no_gguf_bars():
+        _convert_quietly(gguf, out)
+
+
+def _convert_quietly(gguf: Path, out: Path) -> None:
     # Heavy imports here: listing models or using llama.cpp must not pay for torch.
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from finetune import registry
+from finetune.native import open_llama
 from ingestion.errors import ConfigError, ModelError, TrainingError
 from ingestion.home import Home
 
@@ -268,11 +269,10 @@ def held_out(dataset: Path | None, tokenizer, *, max_tokens: int = 512, max_ques
     return sequences, prompts
 
 
-def verify_gguf(gguf_path: Path, merged_dir: Path, *, quant: str, dataset: Path | None = None,
+def verify_gguf(gguf_path: Path, merged_dir: Path, *, home: Home, quant: str, dataset: Path | None = None,
                 max_tokens: int = 512, max_questions: int = 8, answer_tokens: int = 24) -> Verification:
     import numpy as np
     import torch
-    from llama_cpp import Llama
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     start = time.perf_counter()
@@ -280,7 +280,7 @@ def verify_gguf(gguf_path: Path, merged_dir: Path, *, quant: str, dataset: Path 
     model = AutoModelForCausalLM.from_pretrained(merged_dir, dtype=torch.float32, use_safetensors=True).eval()
     sequences, prompts = held_out(dataset, tokenizer, max_tokens=max_tokens, max_questions=max_questions)
     n_ctx = max(max(len(s) for s in sequences), max((len(p) for p in prompts), default=0) + answer_tokens) + 8
-    llm = Llama(model_path=str(gguf_path), n_ctx=n_ctx, n_batch=n_ctx, logits_all=True, verbose=False,
+    llm = open_llama(gguf_path, home=home, n_ctx=n_ctx, n_batch=n_ctx, logits_all=True, verbose=False,
                 n_threads=max(1, (os.cpu_count() or 2)))
     end_ids = {tokenizer.eos_token_id, *([model.generation_config.eos_token_id] if isinstance(model.generation_config.eos_token_id, int)
                                         else list(model.generation_config.eos_token_id or []))} - {None}
@@ -401,7 +401,7 @@ def export_adapter(home: Home, name: str, *, quant: str = "q8_0", tokenizer_gguf
     if verify:
         say("verifying against the merged model (teacher-forced top-1 and greedy answers)")
         dataset = Path(entry["dataset"]["path"]) if entry.get("dataset", {}).get("path") else None
-        check = verify_gguf(out, merged, quant=quant, dataset=dataset)
+        check = verify_gguf(out, merged, home=home, quant=quant, dataset=dataset)
     result = ExportResult(name, out, "gguf", quant, out.stat().st_size, round(time.perf_counter() - start, 2), check)
     registry.record_export(home, name, {
         "format": "gguf", "quant": quant, "path": str(out), "size_bytes": result.size_bytes,

@@ -1,10 +1,13 @@
-"""``ragft doctor [--repair] [--json]`` -> ``{"ok": bool, "problems": [...]}``."""
+"""``ragft doctor [--repair] [--json]`` -> ``{"ok": bool, "problems": [...], "collections": [...],
+"runtime": {"cpu", "llama_cpp", "llamacpp_checks"}}``: the data dir's health, and the CPU features,
+llama.cpp build and per-model buffer configuration (fast or safe) that generation runs with."""
 
 from __future__ import annotations
 
 import argparse
 
 from assistant.cli.common import home_of
+from finetune.native import runtime_report
 from rag.health import check
 
 
@@ -18,7 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> dict:
-    return check(home_of(args), repair=args.repair).as_json()
+    home = home_of(args)
+    return {**check(home, repair=args.repair).as_json(), "runtime": runtime_report(home)}
 
 
 def render(payload: dict) -> str:
@@ -26,5 +30,12 @@ def render(payload: dict) -> str:
     for p in payload["problems"]:
         state = "repaired" if p.get("repaired") else "PROBLEM"
         lines.append(f"{state}: {p['kind']}: {p['message']}")
+    runtime = payload.get("runtime") or {}
+    cpu, build = runtime.get("cpu", {}), runtime.get("llama_cpp", {})
+    lines.append(f"cpu: {cpu.get('model')} ({cpu.get('cores')} cores; {' '.join(cpu.get('flags', [])) or 'no listed flags'})")
+    lines.append(f"llama.cpp: {build.get('error') or 'llama-cpp-python ' + str(build.get('llama_cpp_python')) + ': ' + ' '.join(build.get('features', []))}")
+    for v in runtime.get("llamacpp_checks", []):
+        lines.append(f"llama.cpp {v['weight_type']} models: {v['configuration']} buffers "
+                     f"({'; '.join(c['how'] for c in v['checks'])}, checked {v['checked_at']})")
     lines.append("ok" if payload["ok"] else "problems found: run `ragft doctor --repair`")
     return "\n".join(lines)

@@ -15,7 +15,9 @@ from assistant.llm.base import ModelSpec
 from assistant.llm.local import LocalChatModel
 from assistant.llm.prompt import GGUF_TEMPLATE_KEYS, gguf_chat_template
 from finetune.gguf_header import read_gguf_header
+from finetune.native import llama_verdict, load_llama
 from ingestion.errors import ModelError
+from ingestion.home import Home
 from rag.chat_model import GenerationOptions
 
 DEFAULT_MAX_CONTEXT = 4096  # KV cache is allocated up front: ~94 MB at 4096 for SmolLM2-135M
@@ -46,7 +48,7 @@ def default_batch_threads() -> int:
 
 
 class LlamaCppChatModel(LocalChatModel):
-    def __init__(self, *, spec: ModelSpec, gguf_path: Path) -> None:
+    def __init__(self, *, spec: ModelSpec, gguf_path: Path, home: Home) -> None:
         self.name = spec.name
         self.path = gguf_path
         if not gguf_path.is_file():
@@ -56,11 +58,13 @@ class LlamaCppChatModel(LocalChatModel):
         meta = read_gguf_header(gguf_path, (*GGUF_TEMPLATE_KEYS, f"{arch}.context_length"))
         self.template = gguf_chat_template(gguf_path, meta)
         trained = int(meta.get(f"{arch}.context_length") or DEFAULT_MAX_CONTEXT)
-        import llama_cpp
-
+        # Fast or safe buffers, as this CPU's one-time self-check in a child process decided
+        # (llama.cpp #20824: AMX kernels segfault on some Xeons; see finetune/native.py).
+        self.verdict = llama_verdict(home, gguf_path)
         try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(gguf_path),
+            self.llm = load_llama(
+                gguf_path,
+                extra_bufts=self.verdict.extra_bufts,
                 n_ctx=spec.context_window or min(trained, DEFAULT_MAX_CONTEXT),
                 n_threads=spec.n_threads or default_threads(),
                 n_threads_batch=spec.n_threads or default_batch_threads(),

@@ -23,7 +23,7 @@ from typing import Any
 
 from assistant.llm.base import BUNDLED, ModelSpec
 from finetune.base_model import bundled_gguf, checkpoint_problem, ensure_hf_checkpoint, hf_checkpoint_dir
-from finetune.gguf_header import read_gguf_header
+from finetune.native import weight_type
 from ingestion.errors import ConfigError, ModelError
 from ingestion.home import Home
 from rag.chat_model import ChatModel
@@ -114,7 +114,8 @@ def _load(spec: ModelSpec, home: Home) -> ChatModel:
     if spec.backend == "llamacpp":
         from assistant.llm.llamacpp import LlamaCppChatModel
 
-        return LlamaCppChatModel(spec=spec, gguf_path=Path(_source(spec, home, convert=False) or "").expanduser())
+        return LlamaCppChatModel(spec=spec, gguf_path=Path(_source(spec, home, convert=False) or "").expanduser(),
+                                 home=home)
     if spec.backend == "transformers":
         from assistant.llm.transformers_backend import TransformersChatModel
 
@@ -136,16 +137,6 @@ def _size_mb(paths: list[Path]) -> float | None:
     return round(sum(p.stat().st_size for p in files) / 2**20, 1) if files else None
 
 
-def _gguf_quant(path: Path) -> str:
-    from gguf import LlamaFileType
-
-    try:
-        file_type = read_gguf_header(path, ("general.file_type",)).get("general.file_type")
-        return LlamaFileType(file_type).name.removeprefix("MOSTLY_").lower() if file_type is not None else "gguf"
-    except (ModelError, ValueError):
-        return "unknown"
-
-
 def describe(spec: ModelSpec, home: Home) -> dict[str, Any]:
     """One row of ``ragft models``: backend, quantization, size on disk, ready or why not."""
     row: dict[str, Any] = {"name": spec.name, "backend": spec.backend, "quantization": spec.quantization,
@@ -157,7 +148,7 @@ def describe(spec: ModelSpec, home: Home) -> dict[str, Any]:
             where, size = str(path), _size_mb([path])
             ready = path.is_file()
             status = "ready" if ready else "file not found"
-            row["quantization"] = _gguf_quant(path) if ready else "unknown"
+            row["quantization"] = weight_type(path) if ready else "unknown"
         elif spec.backend == "transformers":
             where, ready, status, size = _describe_hf(spec, home)
         else:

@@ -9,6 +9,7 @@ from assistant.llm.base import ModelSpec
 from assistant.llm.llamacpp import LlamaCppChatModel
 from finetune.base_model import bundled_gguf
 from ingestion.errors import ModelError
+from ingestion.home import Home
 from rag.chat_model import ChatModel, GenerationOptions
 
 QUESTION = [
@@ -35,7 +36,7 @@ def test_bundled_model_answers_paris(llama):
     assert 0 < done.first_token_s <= done.total_s and done.completion_tokens >= 3
 
 
-def test_decode_uses_half_the_cores_and_the_prompt_all_of_them(llama):
+def test_decode_uses_half_the_cores_and_the_prompt_all_of_them(llama, tmp_path):
     from assistant.llm.llamacpp import default_batch_threads, default_threads, usable_cores
 
     # Decoding syncs the threads at every layer of every token (more threads than idle cores
@@ -43,7 +44,7 @@ def test_decode_uses_half_the_cores_and_the_prompt_all_of_them(llama):
     assert llama.llm.n_threads == default_threads() == max(1, usable_cores() // 2)
     assert llama.llm.n_threads_batch == default_batch_threads() == usable_cores()
     pinned = LlamaCppChatModel(spec=ModelSpec(name="pinned", backend="llamacpp", path=str(bundled_gguf()), n_threads=1),
-                               gguf_path=bundled_gguf())
+                               gguf_path=bundled_gguf(), home=Home.resolve(tmp_path))
     assert (pinned.llm.n_threads, pinned.llm.n_threads_batch) == (1, 1)  # an explicit setting wins for both
 
 
@@ -94,5 +95,6 @@ def test_missing_or_corrupt_files_give_one_line_errors(tmp_path, content, match)
     elif content is not None:
         path.write_bytes(content)
     with pytest.raises(ModelError, match=match) as err:
-        LlamaCppChatModel(spec=ModelSpec(name="m", backend="llamacpp", path=str(path)), gguf_path=path)
+        LlamaCppChatModel(spec=ModelSpec(name="m", backend="llamacpp", path=str(path)), gguf_path=path,
+                          home=Home.resolve(tmp_path / "home"))
     assert "\n" not in str(err.value) and err.value.fix
