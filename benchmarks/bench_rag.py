@@ -50,6 +50,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from assistant.runtime import apply_defaults  # noqa: E402
+
+apply_defaults()  # quiet library bars and warnings, as the CLI does
 
 OUT = REPO / "benchmarks" / "out" / "rag.json"
 CALIBRATION_SHARE = 0.3
@@ -323,7 +328,29 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true", help="derive the abstention threshold on the calibration split")
     parser.add_argument("--judge", default=None, metavar="MODEL",
                         help="a stronger model for the RAG routes' relevance and grounding votes (ragft ask --judge)")
+    parser.add_argument("--sets", default=None, metavar="NAMES",
+                        help="real documentation sets instead of the sample corpus: sqlite,git,httpd or all "
+                             "(benchmarks/realdocs.py), with the plain pipeline as the baseline")
+    parser.add_argument("--no-baseline", action="store_true", help="with --sets: skip the plain pipeline")
+    parser.add_argument("--homes", default=None, metavar="DIR",
+                        help="with --sets: keep each set's data dir under DIR (re-runs skip the unchanged ingest)")
     args = parser.parse_args()
+    if args.sets:
+        import realdocs
+
+        started = time.perf_counter()
+        results = realdocs.main(args, log)
+        payload = {"benchmark": "bench_rag --sets", "date": date.today().isoformat(), "sets": results,
+                   "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+                               "load_after": [round(x, 2) for x in os.getloadavg()]},
+                   "model": "smollm2-135m (GGUF Q4_1, llama.cpp, greedy, answers <= 64 tokens)",
+                   "seconds": round(time.perf_counter() - started, 1)}
+        out = OUT.with_name("rag_sets.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(payload, indent=1))
+        summary = {name: {"calibration": r["calibration"], "routes": r["routes"]} for name, r in results.items()}
+        print(json.dumps(summary) if args.json else realdocs.table(summary))
+        return
 
     from ingestion.home import Home
     from ingestion.sample import questions as sample_questions

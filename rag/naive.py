@@ -35,12 +35,27 @@ from rag.context import SYSTEM_PROMPT, Context, ContextBuilder, ContextSettings,
 from rag.retrieval import MODES, Retriever
 from rag.support import supported_answer
 
+ANSWER_MODES = ("generate", "quote")
 ABSTAIN_ANSWER = "I don't know: the documents I can search do not contain the answer."
 _DONT_KNOW = re.compile(
     r"\b(i (do not|don't|cannot|can't) (know|answer|find)|not (mentioned|stated|specified|provided) in the context"
     r"|(context|documents?) (does|do) not (say|mention|contain|provide|specify)|no information)\b",
     re.IGNORECASE,
 )
+
+
+_MARKERS = re.compile(r"\s*\[\d{1,2}\]")
+
+
+def is_fragment(answer: str) -> bool:
+    """A piece of a sentence, not an answer: "across Python releases provided a compatible pickle
+    protocol is chosen and" (what the 135M model writes when it copies from mid-sentence)."""
+    text = _MARKERS.sub("", answer).strip().strip("*_")
+    if len(text.split()) < 2:
+        return not text or not any(c.isalnum() for c in text)  # one token ("70", "--depth") is an answer
+    starts = text[0].isupper() or text[0].isdigit() or text[0] in "\"'`(-<$"
+    ends = text[-1] in ".!?)\"'`:" or text[-1].isdigit()
+    return not (starts and ends)
 
 
 def says_dont_know(answer: str) -> bool:
@@ -95,7 +110,18 @@ class RagSettings:
     """Most tokens an answer may have (answers are one sentence)."""
     context: ContextSettings = field(default_factory=ContextSettings)
     abstain_threshold: float | None = None
-    """Retrieval-confidence threshold (None: the calibrated default in rag.abstain)."""
+    """Retrieval-confidence threshold (None: the default in rag.abstain; the routes pass the
+    collection's own calibration, ``assistant/calibration.py``)."""
+    unknown_weight: float | None = None
+    """Weight of the unknown-term share in the confidence (None: rag.abstain's default)."""
+    focus_weight: float | None = None
+    """Weight of the missing focus share in the confidence (None: rag.abstain's default)."""
+    answer_mode: str = "generate"
+    """generate: the model writes the answer from the context (a fragment or an unsupported
+    answer falls back to the quote); quote: answer with the supporting sentence itself, for a
+    model that loses what retrieval found (chosen per collection and model by calibration)."""
+    answer_mode_why: str = ""
+    """Why that mode, in a few words (shown in the answer's reason)."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.k <= 100:
@@ -104,9 +130,12 @@ class RagSettings:
             raise ConfigError(f"mode {self.mode!r} is not a search mode", fix="use dense, lexical or hybrid")
         if not 1 <= self.answer_tokens <= 4096:
             raise ConfigError(f"answer_tokens={self.answer_tokens} must be between 1 and 4096")
+        if self.answer_mode not in ANSWER_MODES:
+            raise ConfigError(f"answer_mode {self.answer_mode!r} is unknown", fix=f"use one of {', '.join(ANSWER_MODES)}")
 
     def gate(self) -> AbstentionGate:
-        return AbstentionGate() if self.abstain_threshold is None else AbstentionGate(threshold=self.abstain_threshold)
+        given = {"threshold": self.abstain_threshold, "unknown_weight": self.unknown_weight, "focus_weight": self.focus_weight}
+        return AbstentionGate(**{k: v for k, v in given.items() if v is not None})
 
 
 @dataclass
@@ -198,6 +227,11 @@ class NaiveRAG:
         if not ctx.sentences:
             return self._done(question, ABSTAIN_ANSWER, True, "no evidence fits the context window", start, trace,
                               confidence=conf, scores=scores)
+        if self.settings.answer_mode == "quote":
+            with trace.step("quote", why=self.settings.answer_mode_why) as rec:
+                text = quotable(question, ctx).text
+            reason = "quoted the supporting sentence" + (f" ({self.settings.answer_mode_why})" if self.settings.answer_mode_why else "")
+            return self._cite(question, text, reason, start, trace, ctx, conf, scores, {})
         with trace.step("generate", model=self.model.name) as rec:
             done = generate(self.model, question, ctx, self.options, on_token)
             text = done.text.strip()
@@ -216,18 +250,25 @@ class NaiveRAG:
             text = kept or quotable(question, ctx).text
             reason = ("answered; dropped a sentence whose numbers or names the context lacks" if kept else
                       "quoted the best evidence: the generated answer stated numbers or names the context lacks")
+        if is_fragment(text):
+            text = quotable(question, ctx).text
+            reason = "quoted the supporting sentence: the model wrote a sentence fragment"
         if self.judge is not None:
             with trace.step("judge", asked="grounded") as rec:
                 rec["verdict"] = self.judge.grounded(question, text, ctx.text)
             if rec["verdict"] is False:
                 return self._done(question, ABSTAIN_ANSWER, True, "the judge found the answer unsupported by the context",
                                   start, trace, context=ctx, confidence=conf, scores=scores, tokens=done.tokens())
+        return self._cite(question, text, reason, start, trace, ctx, conf, scores, done.tokens())
+
+    def _cite(self, question: str, text: str, reason: str, start: float, trace: Trace, ctx: Context, conf: Confidence,
+              scores: dict[str, float], tokens: dict[str, int]) -> RagAnswer:
         with trace.step("cite") as rec:
             citations = cite(text, question, ctx)
             scores["grounded"] = round(grounded_share(text, question, ctx.text), 4)
             rec.update(citations=len(citations), grounded=scores["grounded"])
         return self._done(question, text, False, reason, start, trace, citations=citations, context=ctx,
-                          confidence=conf, scores=scores, tokens=done.tokens())
+                          confidence=conf, scores=scores, tokens=tokens)
 
     def _judge_overrules(self, question: str, ranked: list[Sentence], trace: Trace) -> bool:
         """With a judge, a declined question goes on when the judge says the best sentence answers it."""

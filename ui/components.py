@@ -71,6 +71,11 @@ def caption_line(result: dict[str, Any]) -> str:
     return f"{result.get('route', '?')} · {result.get('model') or '?'} · {tokens} tokens · {result.get('latency_s', 0.0):.2f} s"
 
 
+def source_names(citations: list[dict[str, Any]]) -> list[str]:
+    """Each cited source once, in citation order."""
+    return list(dict.fromkeys(c.get("source", "?") for c in citations))
+
+
 def render_answer(result: dict[str, Any]) -> None:
     """Answer text, caption, badges, "Sources (N)" and (agentic) "Agent trace" for one result."""
     if result.get("error"):
@@ -85,6 +90,8 @@ def render_answer(result: dict[str, Any]) -> None:
     st.caption(caption_line(result) + (f" · adapter {result['adapter']}" if result.get("adapter") else ""))
     citations = result.get("citations") or []
     texts = result.get("passages") or {}
+    if citations:  # the file names without a click; the passages stay in the expander
+        st.caption("Sources: " + ", ".join(f"`{Path(s).name}`" for s in source_names(citations)))
     with st.expander(f"Sources ({len(citations)})"):
         if not citations:
             st.write("No sources: this answer does not rest on retrieved documents.")

@@ -25,6 +25,7 @@ _COMMAND_MODULES = (
     "assistant.cli.search_cmd",
     "assistant.cli.sample_cmd",
     "assistant.cli.doctor_cmd",
+    "assistant.cli.calibrate_cmd",
     "assistant.cli.models_cmd",
     "assistant.cli.ask_cmd",
     "assistant.cli.compare_cmd",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from assistant.cli.common import home_of
+from assistant.calibration import calibration_report
 from finetune.native import runtime_report
 from rag.health import check
 
@@ -22,7 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     home = home_of(args)
-    return {**check(home, repair=args.repair).as_json(), "runtime": runtime_report(home)}
+    return {**check(home, repair=args.repair).as_json(), "calibration": calibration_report(home),
+            "runtime": runtime_report(home)}
 
 
 def render(payload: dict) -> str:
@@ -30,6 +32,12 @@ def render(payload: dict) -> str:
     for p in payload["problems"]:
         state = "repaired" if p.get("repaired") else "PROBLEM"
         lines.append(f"{state}: {p['kind']}: {p['message']}")
+    for c in payload.get("calibration", []):
+        if not c["calibrated"] or not c["fitted"]:
+            lines.append(f"calibration {c['collection']}: {c['note']}")
+        else:
+            lines.append(f"calibration {c['collection']}: abstain below {c['threshold']}, {c['max_sentences']} context sentences"
+                         f"{' (STALE: documents changed since; run ragft calibrate)' if c['stale'] else ''}")
     runtime = payload.get("runtime") or {}
     cpu, build = runtime.get("cpu", {}), runtime.get("llama_cpp", {})
     lines.append(f"cpu: {cpu.get('model')} ({cpu.get('cores')} cores; {' '.join(cpu.get('flags', [])) or 'no listed flags'})")

@@ -22,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chunk-overlap", type=int, default=ChunkSettings.chunk_overlap, help="overlap between chunks, in tokens")
     p.add_argument("--max-file-mb", type=float, default=20.0, help="files larger than this are skipped as failed")
     p.add_argument("--embedder", default=None, help=f"sentence-transformers model or path (default: {DEFAULT_EMBEDDER})")
+    p.add_argument("--no-calibrate", action="store_true",
+                   help="do not re-fit the collection's answer calibration after a change (ragft calibrate does it later)")
     add_json_flag(p)
     p.set_defaults(handler=run, render=render)
 
@@ -43,7 +45,25 @@ def run(args: argparse.Namespace) -> dict:
             delete_missing=not args.no_delete,
             progress=update,
         )
-    return report.as_json()
+    out = report.as_json()
+    changed = report.added or report.updated or report.deleted
+    if changed and not args.no_calibrate:  # the routes' gate and context size follow the documents
+        out["calibration"] = _calibrate(args)
+    return out
+
+
+def _calibrate(args: argparse.Namespace) -> dict:
+    """The retrieval side of ``ragft calibrate`` (no model call; the answer mode is re-measured
+    by ``ragft calibrate``). A failure here never fails the ingest: the documents are stored."""
+    from assistant.calibration import calibrate_collection
+    from ingestion.errors import RagftError
+
+    try:
+        with progress_bar("calibrate", unit="question") as update:
+            cal = calibrate_collection(home_of(args), args.collection, progress=lambda d, t: update(d, t, ""))
+    except RagftError as err:
+        return {"error": err.one_line()}
+    return {**cal.summary(), "seconds": cal.seconds}
 
 
 def render(payload: dict) -> str:
@@ -53,4 +73,7 @@ def render(payload: dict) -> str:
         f"-{payload['chunks_deleted']} ({payload['seconds']:.1f} s)"
     ]
     lines += [f"  failed: {f['path']}: {f['error']}" for f in payload["failed"]]
+    cal = payload.get("calibration")
+    if cal:
+        lines.append(f"  calibration: {cal.get('error') or cal['note'] or 'abstain below %s, %s context sentences (%s s)' % (cal['threshold'], cal['max_sentences'], cal['seconds'])}")
     return "\n".join(lines)

@@ -23,7 +23,7 @@ class AgenticRoute:
     def __init__(self, context: RouteContext) -> None:
         self.retriever = open_retriever(context)
         model = get_model(context.model or DEFAULT_MODEL, home=context.home)
-        self.agent = AgenticRAG(model=model, retriever=self.retriever, settings=AgentSettings(rag=settings_of(context)),
+        self.agent = AgenticRAG(model=model, retriever=self.retriever, settings=AgentSettings(rag=settings_of(context, model.name)),
                                 options=context.options, judge=judge_of(context))
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from assistant.calibration import settings_for
 from assistant.llm import DEFAULT_MODEL, get_model
 from assistant.routes import RouteContext, RouteResult
 from rag.chat_model import ChatModel
@@ -22,8 +23,10 @@ def judge_of(context: RouteContext) -> ChatModel | None:
     return get_model(context.judge, home=context.home) if context.judge else None
 
 
-def settings_of(context: RouteContext) -> RagSettings:
-    return RagSettings(k=context.k) if context.k is not None else RagSettings()
+def settings_of(context: RouteContext, model: str | None = None) -> RagSettings:
+    """The collection's own calibration (gate, context size, and the answer mode measured for
+    ``model``), with ``-k`` when given."""
+    return settings_for(context.home, context.collection, model, **({"k": context.k} if context.k is not None else {}))
 
 
 def to_result(route: str, reason: str, out: RagAnswer) -> RouteResult:
@@ -48,7 +51,7 @@ class NaiveRoute:
     def __init__(self, context: RouteContext) -> None:
         self.retriever = open_retriever(context)
         model = get_model(context.model or DEFAULT_MODEL, home=context.home)
-        self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context), options=context.options,
+        self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context, model.name), options=context.options,
                             judge=judge_of(context))
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:

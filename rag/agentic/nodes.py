@@ -20,7 +20,7 @@ from rag.agentic.graders import (
 )
 from rag.chat_model import ChatModel, GenerationOptions
 from rag.context import Context, ContextBuilder, EvidenceScorer, Sentence, terms
-from rag.naive import ABSTAIN_ANSWER, RagSettings, context_budget, generate, leaks_instructions, says_dont_know
+from rag.naive import ABSTAIN_ANSWER, RagSettings, context_budget, generate, is_fragment, leaks_instructions, says_dont_know
 from rag.retrieval import Hit, Retriever
 
 HOP_DISCOUNT = 0.9  # a sentence found by a rewritten query counts a little less than a direct match
@@ -190,6 +190,11 @@ class AgentNodes:
     @recorded("generate")
     def generate(self, state: AgentState) -> dict:
         ctx = self._context(state, state["attempts"])
+        if self.settings.rag.answer_mode == "quote" and ctx.sentences:  # calibrated: the quote beats this model
+            best = state["grade"].typed or ctx.sentences[0]
+            ctx = self.builder.build([best], count_tokens=self.model.count_tokens, budget=10**6)
+            return {"context": ctx, "answer": best.text, "attempts": state["attempts"] + 1,
+                    "_step": {"attempt": state["attempts"] + 1, "quoted": True, "why": self.settings.rag.answer_mode_why}}
         done = generate(self.model, state["question"], ctx, self.options, None)
         tokens = {k: state["tokens"].get(k, 0) + v for k, v in done.tokens().items()}
         return {"context": ctx, "answer": done.text.strip(), "attempts": state["attempts"] + 1, "tokens": tokens,
@@ -203,6 +208,8 @@ class AgentNodes:
             verdict = AnswerGrade(False, 0.0, [], "the answer repeats the instructions")
         elif says_dont_know(answer):
             verdict = AnswerGrade(False, 0.0, [], "the model said it does not know")
+        elif is_fragment(answer):
+            verdict = AnswerGrade(False, 0.0, [], "the answer is a sentence fragment")
         else:
             verdict = grade_answer(answer, q, ctx.text, kind=state["kind"])
             if self.judge is not None and verdict.grounded and self.judge.grounded(q, answer, ctx.text) is False:

@@ -93,7 +93,11 @@ def test_the_backend_uses_the_stored_verdict(home):
     model = LlamaCppChatModel(spec=ModelSpec(name="m", backend="llamacpp", path=str(bundled_gguf())),
                               gguf_path=bundled_gguf(), home=home)
     assert model.verdict.extra_bufts is False
-    done = model.generate([{"role": "user", "content": "What is the capital of France?"}])
+    from rag.chat_model import GenerationOptions
+
+    done = model.generate([{"role": "system", "content": "You are a helpful assistant. Answer the question briefly."},
+                           {"role": "user", "content": "What is the capital of France?"}],
+                          GenerationOptions(deterministic=True, max_tokens=24))
     assert "Paris" in done.text
 
 

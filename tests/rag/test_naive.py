@@ -131,3 +131,26 @@ def test_a_judge_overrules_the_gate_only_when_it_says_yes(retriever):
         out = NaiveRAG(model=model, retriever=retriever, judge=ScriptedJudge({"state the answer": reply})).answer(question)
         assert out.abstained and model.calls == []
         assert out.steps[-1]["step"] == "judge" and out.steps[-1]["verdict"] is verdict
+
+
+def test_quote_mode_answers_with_the_supporting_sentence_without_the_model(retriever):
+    model = FakeChatModel()  # no queued reply: a call would raise
+    rag = NaiveRAG(model=model, retriever=retriever,
+                   settings=RagSettings(answer_mode="quote", answer_mode_why="quoting won on this collection"))
+    out = rag.answer("How many vacation days do full-time employees get?")
+    assert not out.abstained and "27 working days" in out.answer and model.calls == []
+    assert out.reason == "quoted the supporting sentence (quoting won on this collection)"
+    assert out.citations[0].source.endswith("hr/leave.md") and "quote" in [s["step"] for s in out.steps]
+
+
+def test_a_sentence_fragment_is_replaced_by_the_supporting_sentence(retriever):
+    model = FakeChatModel()
+    model.enqueue(["working days of paid vacation per year and"])  # what a 135M model writes mid-sentence
+    out = NaiveRAG(model=model, retriever=retriever).answer("How many vacation days do full-time employees get?")
+    assert not out.abstained and out.answer.startswith("Full-time employees receive 27 working days")
+    assert "fragment" in out.reason and out.citations
+
+
+def test_unknown_answer_mode_is_a_config_error():
+    with pytest.raises(ConfigError, match="answer_mode"):
+        RagSettings(answer_mode="sing")

@@ -34,6 +34,9 @@ def test_chat_answers_on_naive_with_caption_and_sources(sample_home):
     assert f"**{first}**" in body  # each source's file name in bold
     assert ":orange-background[" in body  # the supporting span is highlighted in its passage
     assert any(c["chunk_id"] in result["passages"] for c in result["citations"])
+    # the cited file names are on the page without opening the expander
+    outside = [c.value for c in at.caption if c.value.startswith("Sources: ")]
+    assert outside and f"`{Path(result['citations'][0]['source']).name}`" in outside[0]
 
     at.run()  # a rerun redraws the history without asking again
     assert len(at.session_state["chat_history"]) == 1 and any(e.label.startswith("Sources (") for e in at.expander)

@@ -32,6 +32,9 @@ def sample_home(tmp_path_factory, embedder):
     materialize("v1", corpus)
     report = ingest_paths(home, [str(corpus)], embedder=embedder)
     assert not report.failed and report.added == 28
+    from assistant.calibration import calibrate_collection
+
+    assert calibrate_collection(home).fitted  # as `ragft ingest` does after a change
     return home
 
 
