@@ -37,7 +37,8 @@ def render(payload: dict) -> str:
             lines.append(f"calibration {c['collection']}: {c['note']}")
         else:
             lines.append(f"calibration {c['collection']}: abstain below {c['threshold']}, {c['max_sentences']} context sentences"
-                         f"{' (STALE: documents changed since; run ragft calibrate)' if c['stale'] else ''}")
+                         f"{' (STALE: documents changed since; run ragft calibrate)' if c['stale'] else ''}"
+                         f"{'; ' + c['note'] if c.get('note') else ''}")
     runtime = payload.get("runtime") or {}
     cpu, build = runtime.get("cpu", {}), runtime.get("llama_cpp", {})
     lines.append(f"cpu: {cpu.get('model')} ({cpu.get('cores')} cores; {' '.join(cpu.get('flags', [])) or 'no listed flags'})")

@@ -33,7 +33,13 @@ def run(args: argparse.Namespace) -> dict:
     payload: dict = {"edition": args.edition, "path": str(target), "files": len(files)}
     if args.ingest:
         with progress_bar("ingest") as update:
-            payload["ingest"] = ingest_paths(home, [str(target)], collection=args.collection, progress=update).as_json()
+            report = ingest_paths(home, [str(target)], collection=args.collection, progress=update)
+        payload["ingest"] = report.as_json()
+        if report.added or report.updated or report.deleted:  # as `ragft ingest` does after a change
+            from assistant.cli.ingest_cmd import _calibrate
+
+            args.no_calibrate = False
+            payload["ingest"]["calibration"] = _calibrate(args)
     return payload
 
 

@@ -28,6 +28,9 @@ def sample_root(tmp_path_factory) -> Path:
     materialize("v1", corpus)
     report = ingest_paths(home, [str(corpus)])
     assert report.added > 0 and not report.failed
+    from assistant.calibration import calibrate_collection
+
+    calibrate_collection(home)  # as `ragft sample --ingest` does after a change
     return home.root
 
 
