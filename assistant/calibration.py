@@ -111,7 +111,7 @@ class Calibration:
     def rag_settings(self, model: str | None = None, **overrides: Any):
         """RagSettings for the routes; ``model`` picks the answer mode measured for that model."""
         from rag.context import ContextSettings
-        from rag.naive import RagSettings
+        from rag.pipeline import RagSettings
 
         measured = self.answer_modes.get(model or "")
         mode, why = "generate", ""

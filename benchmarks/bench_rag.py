@@ -271,7 +271,7 @@ def calibrate(home, questions: list[dict]) -> dict:
     from rag import abstain
     from rag.context import EvidenceScorer
     from rag.index import Index
-    from rag.naive import RagSettings
+    from rag.pipeline import RagSettings
     from rag.retrieval import Retriever
 
     index = Index.open(home, create=False)

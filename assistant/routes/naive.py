@@ -9,7 +9,8 @@ from assistant.llm import DEFAULT_MODEL, get_model
 from assistant.routes import RouteContext, RouteResult
 from rag.chat_model import ChatModel
 from rag.index import Index
-from rag.naive import NaiveRAG, RagAnswer, RagSettings
+from rag.naive import NaiveRAG
+from rag.pipeline import RagAnswer, RagSettings
 from rag.retrieval import Retriever
 
 

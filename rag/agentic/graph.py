@@ -15,7 +15,7 @@ evidence strong when retrieval is confident *and* a kept sentence holds a candid
 ``rewrite`` hops (searches for what the best evidence mentions that the question does not, for
 questions that need two documents), then reformulates (meaning-only, keywords-only, expanded)
 for reworded questions; ``check`` accepts an answer only when its numbers and names appear in
-the context. All graders are scores and rules (see ``graders.py``); pass ``judge=`` (a stronger
+the context. All graders are scores and rules (``graders.py``, and ``rag.checks`` shared with the naive route); pass ``judge=`` (a stronger
 model, e.g. over the OpenAI-compatible backend) to add yes/no relevance and grounding votes.
 """
 
@@ -27,12 +27,12 @@ from typing import Callable
 from langgraph.graph import END, START, StateGraph
 
 from ingestion.errors import ConfigError
-from rag.agentic.graders import LLMJudge
 from rag.agentic.nodes import AgentNodes, AgentSettings, AgentState
 from rag.chat_model import ChatModel, GenerationOptions
+from rag.checks import LLMJudge
 from rag.citations import Citation, cite, grounded_share
 from rag.context import EvidenceScorer
-from rag.naive import RagAnswer, answer_options
+from rag.pipeline import RagAnswer, answer_options
 from rag.retrieval import Retriever
 
 

@@ -15,12 +15,11 @@ from typing import Annotated, Any, Callable, TypedDict
 
 from ingestion.errors import ConfigError
 from rag.abstain import AbstentionGate, Confidence
-from rag.agentic.graders import (
-    ANY, AnswerGrade, EvidenceGrade, LLMJudge, expand_acronyms, bridge_query, expected_type, grade_answer, grade_evidence, novel_terms,
-)
+from rag.agentic.graders import EvidenceGrade, bridge_query, expand_acronyms, grade_evidence, novel_terms
 from rag.chat_model import ChatModel, GenerationOptions
+from rag.checks import ANY, DONT_KNOW, ECHO, FRAGMENT, AnswerGrade, LLMJudge, expected_type, grade_answer, shape_problem
 from rag.context import Context, ContextBuilder, EvidenceScorer, Sentence, terms
-from rag.naive import ABSTAIN_ANSWER, RagSettings, context_budget, generate, is_fragment, leaks_instructions, says_dont_know
+from rag.pipeline import ABSTAIN_ANSWER, RagSettings, context_budget, generate
 from rag.retrieval import Hit, Retriever
 
 HOP_DISCOUNT = 0.9  # a sentence found by a rewritten query counts a little less than a direct match
@@ -67,6 +66,10 @@ class AgentState(TypedDict, total=False):
     reason: str
     tokens: dict[str, int]
     steps: Annotated[list[dict[str, Any]], operator.add]
+
+
+_NOT_AN_ANSWER = {ECHO: "the answer repeats the instructions", DONT_KNOW: "the model said it does not know",
+                  FRAGMENT: "the answer is a sentence fragment"}
 
 
 def decompose(question: str) -> list[str]:
@@ -204,12 +207,9 @@ class AgentNodes:
     @recorded("check")
     def check(self, state: AgentState) -> dict:
         answer, q, ctx = state["answer"], state["question"], state["context"]
-        if leaks_instructions(answer):
-            verdict = AnswerGrade(False, 0.0, [], "the answer repeats the instructions")
-        elif says_dont_know(answer):
-            verdict = AnswerGrade(False, 0.0, [], "the model said it does not know")
-        elif is_fragment(answer):
-            verdict = AnswerGrade(False, 0.0, [], "the answer is a sentence fragment")
+        problem = shape_problem(answer)
+        if problem is not None:
+            verdict = AnswerGrade(False, 0.0, [], _NOT_AN_ANSWER[problem])
         else:
             verdict = grade_answer(answer, q, ctx.text, kind=state["kind"])
             if self.judge is not None and verdict.grounded and self.judge.grounded(q, answer, ctx.text) is False:

@@ -5,13 +5,11 @@ from __future__ import annotations
 import pytest
 
 from ingestion.errors import ConfigError
-from rag.agentic.graders import (
-    ANY, DATE, NUMBER, PERSON, bridge_query, candidates, expand_acronyms, expected_type, grade_answer,
-)
+from rag.agentic.graders import bridge_query, expand_acronyms
 from rag.agentic.graph import AgenticRAG
 from rag.agentic.nodes import AgentSettings, decompose
 from rag.chat_model import FakeChatModel
-from rag.naive import ABSTAIN_ANSWER
+from rag.pipeline import ABSTAIN_ANSWER
 from tests.rag.rag_corpus import corpus_index, retriever  # noqa: F401  (fixtures)
 
 
@@ -91,22 +89,11 @@ def test_a_judge_can_veto_a_grounded_looking_answer(retriever):
 
 
 def test_graders_and_rules():
-    assert expected_type("Who hosts the Tidemark meeting?") == PERSON
-    assert expected_type("When was Lanternfish 7.0 released?") == DATE
-    assert expected_type("How many alert rules can a station have?") == NUMBER
-    assert expected_type("In which Lanternfish version did the live map appear?") == NUMBER
-    assert expected_type("Which tool sends pages?") == ANY
-    assert candidates("Ewa Marczak is the Chief Information Security Officer; Maarten de Kock joined.", PERSON) == [
-        "Ewa Marczak", "Maarten de Kock"]
-    assert candidates("released on 12 February 2024 at 09:00", DATE) == ["12 February 2024"]
     assert bridge_query(["Exceptions need approval by the Chief Information Security Officer."],
                         "Who must approve an exception to the security policy?") == "Chief Information Security Officer"
     assert expand_acronyms("CEO", ["Ingrid | Chief Executive Officer | Rotterdam"]) == "CEO Chief Executive Officer"
     assert decompose("Who is the CTO and when did the CTO join?") == ["Who is the CTO?", "when did the CTO join?"]
     assert decompose("Who hosts Tidemark?") == []
-    good = grade_answer("The limit is EUR 180 per night.", "What is the hotel limit?", "The hotel limit is EUR 180 per night.", kind=NUMBER)
-    bad = grade_answer("The limit is EUR 250 per night.", "What is the hotel limit?", "The hotel limit is EUR 180 per night.", kind=NUMBER)
-    assert good.grounded and not bad.grounded and bad.missing == ["250"]
     with pytest.raises(ConfigError):
         AgentSettings(max_attempts=0)
 
