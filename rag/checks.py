@@ -77,6 +77,16 @@ def candidates(text: str, kind: str, question: str = "") -> list[str]:
     return [f for f in found if f.lower() not in asked]
 
 
+# A specific a quote can answer with: a number, or a code-like token ("--depth", "`x`", "pack.window",
+# "MaxRequestsPerChild", "SQLITE_MAX_LENGTH", "iif()").
+_SPECIFIC = re.compile(r"\d|(?<![\w-])--?[A-Za-z]|`|\b[a-z]+[._][a-z]|\b[A-Z][a-z]+[A-Z]\w*|\b[A-Z][A-Z_]{2,}\b|\w\(\)")
+
+
+def states_specific(text: str) -> bool:
+    """True when ``text`` holds a number or a code-like token: what factual questions on manuals ask for."""
+    return _SPECIFIC.search(text) is not None
+
+
 def holds(text: str, key: str) -> bool:
     """``key`` occurs in ``text`` as whole words: "Marrow" is not in "Marrowfield", "100" not in "1000"."""
     return re.search(rf"(?<![\w.,]){re.escape(key)}(?![\w]|[.,]\d)", text) is not None

@@ -108,6 +108,7 @@ class Sentence:
     dense: float = 0.0  # cosine similarity to the question
     overlap: float = 0.0  # IDF-weighted share of the question's terms it contains
     score: float = 0.0
+    position: int = 0  # its index among its chunk's sentences (a quote may take the next one along)
 
     @property
     def labelled(self) -> str:
@@ -192,12 +193,12 @@ class EvidenceScorer:
         out: list[Sentence] = []
         for rank, hit in enumerate(hits):
             heading = hit.heading.rsplit(" > ", 1)[-1].strip() if hit.heading else ""
-            for text in split_sentences(hit.text):
+            for position, text in enumerate(split_sentences(hit.text)):
                 key = " ".join(text.lower().split())
                 if key in seen or key == heading.lower() or len(text) < 3:
                     continue
                 seen.add(key)
-                out.append(Sentence(text, hit.source, hit.chunk_id, heading, rank))
+                out.append(Sentence(text, hit.source, hit.chunk_id, heading, rank, position=position))
         return out
 
     def score(self, question: str, hits: Sequence, *, sentences: Sequence[Sentence] | None = None) -> list[Sentence]:

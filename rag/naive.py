@@ -31,7 +31,7 @@ from rag.checks import DONT_KNOW, ECHO, LLMJudge, is_fragment, shape_problem, su
 from rag.citations import cite, grounded_share
 from rag.context import Context, ContextBuilder, EvidenceScorer, Sentence
 from rag.pipeline import (
-    ABSTAIN_ANSWER, RagAnswer, RagSettings, Trace, answer_options, context_budget, generate, quotable,
+    ABSTAIN_ANSWER, RagAnswer, RagSettings, Trace, answer_options, context_budget, generate, quote,
 )
 from rag.retrieval import Retriever
 
@@ -83,13 +83,13 @@ class NaiveRAG:
         if self.settings.answer_mode == "quote":  # calibrated: this model loses what the sentence says
             why = self.settings.answer_mode_why
             with trace.step("quote", why=why):
-                text = quotable(question, ctx).text
+                text = quote(question, ctx, ranked)
             return self._cite(question, text, "quoted the supporting sentence" + (f" ({why})" if why else ""),
                               start, trace, ctx, conf, scores, {})
         with trace.step("generate", model=self.model.name) as rec:
             done = generate(self.model, question, ctx, self.options, on_token)
             rec.update(tokens=done.tokens(), finish=done.finish_reason)
-        verified = self._verify(question, done.text.strip(), ctx, trace)
+        verified = self._verify(question, done.text.strip(), ctx, ranked, trace)
         if verified.declined:
             return self._done(question, verified.text, True, verified.declined, start, trace, context=ctx,
                               confidence=conf, scores=scores, tokens=done.tokens())
@@ -125,7 +125,7 @@ class NaiveRAG:
             rec.update(sentences=len(ctx.sentences), tokens=ctx.tokens, budget=budget, dropped=ctx.dropped)
         return ctx
 
-    def _verify(self, question: str, text: str, ctx: Context, trace: Trace) -> Verified:
+    def _verify(self, question: str, text: str, ctx: Context, ranked: list[Sentence], trace: Trace) -> Verified:
         """Not an answer -> decline; invented specifics -> drop them, or quote; a fragment -> quote."""
         problem = shape_problem(text)
         if problem == ECHO:
@@ -137,11 +137,11 @@ class NaiveRAG:
             kept, dropped = supported_answer(text, question, ctx.text)
             rec.update(dropped=dropped)
         if dropped:
-            text = kept or quotable(question, ctx).text
+            text = kept or quote(question, ctx, ranked)
             reason = ("answered; dropped a sentence whose numbers or names the context lacks" if kept else
                       "quoted the best evidence: the generated answer stated numbers or names the context lacks")
         if is_fragment(text):
-            text = quotable(question, ctx).text
+            text = quote(question, ctx, ranked)
             reason = "quoted the supporting sentence: the model wrote a sentence fragment"
         if self.judge is not None:
             with trace.step("judge", asked="grounded") as rec:

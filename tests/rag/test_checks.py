@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rag.checks import (
     ANY, DATE, DONT_KNOW, ECHO, FRAGMENT, NUMBER, PERSON, candidates, expected_type, grade_answer, is_fragment,
-    leaks_instructions, says_dont_know, shape_problem, supported_answer, unsupported,
+    leaks_instructions, says_dont_know, shape_problem, states_specific, supported_answer, unsupported,
 )
 
 CONTEXT = "[1] Warranty: CarePlus costs EUR 690 per sonde per year.\n[2] Members: Maarten de Kock | Chief Financial Officer"
@@ -63,3 +63,12 @@ def test_grade_answer_needs_support_the_asked_kind_and_mostly_context_words():
     # A number that only matches a source marker is no support: "[1]" in the context holds no "1".
     assert grade_answer("Employees get 1 day.", "How many days?", ctx, kind=NUMBER).missing == ["1"]
     assert not grade_answer("The hotel is nice.", "What is the hotel limit?", ctx, kind=NUMBER).grounded
+
+
+def test_a_specific_is_a_number_or_a_code_like_token():
+    for text in ("The default is 70.", "Pass --depth to limit it.", "Set `width`.", "See pack.windowMemory.",
+                 "Use MaxRequestsPerChild.", "Raise SQLITE_MAX_LENGTH.", "Call iif() here."):
+        assert states_specific(text), text
+    for text in ("Specify compression level.", "The maximum length of the queue of pending connections.",
+                 "It is well-known and widely used."):
+        assert not states_specific(text), text
