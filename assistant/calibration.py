@@ -308,18 +308,16 @@ def calibrate_collection(home: Home, collection: str = "default", *, progress: C
         else:
             pos, neg, ranks = measure(index, made, progress=progress)
             gate = abstain.AbstentionGate()
-            declined = lambda fs: round(sum(b - gate.unknown_weight * u - gate.focus_weight * (1 - c) < gate.threshold  # noqa: E731
-                                            for b, u, c in fs) / len(fs), 3)
             recall = {str(n): round(sum(r is not None and r < n for r in ranks) / len(ranks), 3) for n in (1, 2, 3, 4)}
             best = max(recall.values())
             sentences = next(n for n in (1, 2, 3, 4) if recall[str(n)] >= CONTEXT_RECALL * best)
             cal = Calibration(collection=collection, snapshot=snap, fitted=True, unknown_weight=gate.unknown_weight,
                               focus_weight=gate.focus_weight, threshold=gate.threshold, max_sentences=max(2, sentences),
-                              answerable=len(pos), unanswerable=len(neg), made_answerable_abstained=declined(pos),
-                              made_unanswerable_abstained=declined(neg), context_recall=recall)
+                              answerable=len(pos), unanswerable=len(neg), made_answerable_abstained=gate.declined_share(pos),
+                              made_unanswerable_abstained=gate.declined_share(neg), context_recall=recall)
             if cal.made_answerable_abstained > WARN_ANSWERABLE_ABSTAIN:
                 cal.note = (f"the gate declines {cal.made_answerable_abstained:.0%} of the answerable questions made "
-                            f"from this collection (at most 11% on the corpora it was fit on): its "
+                            f"from this collection (at most 9% on the corpora it was fit on): its "
                             "scores run low; check with your own questions and pass a lower abstain threshold")
         previous = load_calibration(home, collection)
         if threshold is not None:

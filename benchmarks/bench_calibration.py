@@ -89,9 +89,10 @@ def features_of(name: str, homes: str | None) -> dict:
 
 
 def rates(gate: dict, pos: list, neg: list) -> tuple[float, float]:
-    score = lambda f: f[0] - gate["unknown_weight"] * f[1] - gate["focus_weight"] * (1 - f[2])  # noqa: E731
-    declined = lambda fs: sum(score(f) < gate["threshold"] for f in fs) / len(fs)  # noqa: E731
-    return round(declined(pos), 3), round(declined(neg), 3)
+    from rag.abstain import declined_share
+
+    constants = {k: gate[k] for k in ("threshold", "unknown_weight", "focus_weight")}
+    return declined_share(pos, **constants), declined_share(neg, **constants)
 
 
 def gates(feats: dict) -> dict[str, dict]:

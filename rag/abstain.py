@@ -100,6 +100,18 @@ def unknown_share(question: str, scorer: EvidenceScorer) -> tuple[float, tuple[s
     return (sum(idf[t] for t in missing) / total if total > 0 else 0.0), missing
 
 
+def gate_score(best: float, unknown: float, coverage: float, *, unknown_weight: float, focus_weight: float) -> float:
+    """The gate's confidence from its three features (the formula above)."""
+    return best - unknown_weight * unknown - focus_weight * (1.0 - coverage)
+
+
+def declined_share(features: Sequence[tuple[float, float, float]], *, threshold: float, unknown_weight: float,
+                   focus_weight: float) -> float:
+    """Share of (best, unknown, coverage) feature triples that a gate with these constants declines."""
+    scores = [gate_score(*f, unknown_weight=unknown_weight, focus_weight=focus_weight) for f in features]
+    return round(sum(s < threshold for s in scores) / len(scores), 3)
+
+
 class AbstentionGate:
     def __init__(
         self,
@@ -130,11 +142,16 @@ class AbstentionGate:
         # Literal matching first: word embeddings can only raise coverage, so they are computed
         # (one small embedder call) only for questions the literal check would decline.
         focus = focus_coverage(question, ranked, scorer, similar=None)
-        score = best - self.unknown_weight * unknown - self.focus_weight * (1.0 - focus.coverage)
+        score = gate_score(best, unknown, focus.coverage, unknown_weight=self.unknown_weight, focus_weight=self.focus_weight)
         if score < self.threshold and self.similar is not None and self.focus_weight > 0 and focus.missing:
             focus = focus_coverage(question, ranked, scorer, similar=self.similar)
-            score = best - self.unknown_weight * unknown - self.focus_weight * (1.0 - focus.coverage)
+            score = gate_score(best, unknown, focus.coverage, unknown_weight=self.unknown_weight, focus_weight=self.focus_weight)
         return Confidence(round(score, 4), best, round(unknown, 4), missing, self.threshold, focus.coverage, focus.missing)
+
+    def declined_share(self, features: Sequence[tuple[float, float, float]]) -> float:
+        """Share of measured ``features`` (``features()``) this gate declines."""
+        return declined_share(features, threshold=self.threshold, unknown_weight=self.unknown_weight,
+                              focus_weight=self.focus_weight)
 
 
 def features(
@@ -169,8 +186,8 @@ def calibrate(
     full = lambda f: (f[0], f[1], f[2] if len(f) > 2 else 1.0)  # noqa: E731
     pos_f, neg_f = [full(f) for f in answerable], [full(f) for f in unanswerable]
     for w, fw in ((w, fw) for w in weights for fw in focus_weights):
-        pos = sorted(b - w * u - fw * (1 - c) for b, u, c in pos_f)
-        neg = sorted(b - w * u - fw * (1 - c) for b, u, c in neg_f)
+        pos = sorted(gate_score(*f, unknown_weight=w, focus_weight=fw) for f in pos_f)
+        neg = sorted(gate_score(*f, unknown_weight=w, focus_weight=fw) for f in neg_f)
         # abstain on at most `allowed` answerable: threshold just above pos[allowed - 1] at most
         upper = pos[allowed]  # the lowest answerable score that must still be answered
         below = [s for s in pos[:allowed]] + [s for s in neg if s < upper]

@@ -15,8 +15,9 @@ evidence strong when retrieval is confident *and* a kept sentence holds a candid
 ``rewrite`` hops (searches for what the best evidence mentions that the question does not, for
 questions that need two documents), then reformulates (meaning-only, keywords-only, expanded)
 for reworded questions; ``check`` accepts an answer only when its numbers and names appear in
-the context. All graders are scores and rules (``graders.py``, and ``rag.checks`` shared with the naive route); pass ``judge=`` (a stronger
-model, e.g. over the OpenAI-compatible backend) to add yes/no relevance and grounding votes.
+the context. All graders are scores and rules (``graders.py``, and ``rag.checks``, shared with
+the naive route); pass ``judge=`` (a stronger model, e.g. over the OpenAI-compatible backend) to
+add yes/no relevance and grounding votes.
 """
 
 from __future__ import annotations
