@@ -3,21 +3,28 @@
     agent = AgenticRAG(model=model, retriever=Retriever(index))
     result = agent.answer("Who hosts the Tidemark meeting?")   # RagAnswer, with .steps
 
-    plan -> retrieve -> grade --strong--------------------------> generate -> check --grounded--> finish
-                 ^        |--weak, loops left--> rewrite --+          ^         |--not grounded, tries left--+
-                 +-------------------------------------------+          +-------------------------------------+
-                          |--weak, no loops left------------> abstain           |--no tries left--> fallback
-                                                                                  (quote the evidence, or abstain)
+    plan -> retrieve -> grade
+               ^          |-- strong ----------------------------> generate
+               |          |-- weak, loops left --> rewrite --+
+               +---------------------------------------------+
+                          |-- weak, no loops left: the calibrated gate --> generate or abstain
+
+    generate --quoted (calibrated quote mode)--> finish
+             --generated--> check --grounded--> finish
+                                  --not grounded, tries left--> generate
+                                  --no tries left--> fallback (quote the evidence, or abstain)
 
 ``plan`` decides what kind of answer is wanted (person, number, date) and splits compound
 questions; ``grade`` keeps the sentences whose relevance score reaches the bar and calls the
 evidence strong when retrieval is confident *and* a kept sentence holds a candidate answer;
 ``rewrite`` hops (searches for what the best evidence mentions that the question does not, for
 questions that need two documents), then reformulates (meaning-only, keywords-only, expanded)
-for reworded questions; ``check`` accepts an answer only when its numbers and names appear in
-the context. All graders are scores and rules (``graders.py``, and ``rag.checks``, shared with
-the naive route); pass ``judge=`` (a stronger model, e.g. over the OpenAI-compatible backend) to
-add yes/no relevance and grounding votes.
+for reworded questions; once the loops are spent the calibrated gate (as in the naive route)
+decides between answering and declining. In calibrated quote mode ``generate`` answers with the
+naive route's quote over every sentence found, hops included; ``check`` accepts an answer only
+when its numbers and names appear in the context. All graders are scores and rules
+(``graders.py``, and ``rag.checks``, shared with the naive route); pass ``judge=`` (a stronger
+model, e.g. over the OpenAI-compatible backend) to add yes/no relevance and grounding votes.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ def build_graph(nodes: AgentNodes):
     g.add_edge("retrieve", "grade")
     g.add_conditional_edges("grade", nodes.after_grade, ["generate", "rewrite", "abstain"])
     g.add_conditional_edges("rewrite", nodes.after_rewrite, ["retrieve", "generate", "abstain"])
-    g.add_edge("generate", "check")
+    g.add_conditional_edges("generate", nodes.after_generate, ["check", "finish"])
     g.add_conditional_edges("check", nodes.after_check, ["finish", "generate", "fallback"])
     for name in ("finish", "fallback", "abstain"):
         g.add_edge(name, END)

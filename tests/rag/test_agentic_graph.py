@@ -55,6 +55,21 @@ def test_no_grounded_generation_falls_back_to_quoting_the_evidence(retriever):
     assert no_quote.answer("How many weeks of parental leave does a parent get?").abstained
 
 
+def test_quote_mode_quotes_what_naive_quotes_and_skips_the_check(retriever):
+    from rag.naive import NaiveRAG
+    from rag.pipeline import RagSettings
+
+    rag = RagSettings(answer_mode="quote", answer_mode_why="quoting won on this collection")
+    model = FakeChatModel()  # no queued reply: a call would raise
+    question = "How many vacation days do full-time employees get?"
+    out = AgenticRAG(model=model, retriever=retriever, settings=AgentSettings(rag=rag)).answer(question)
+    naive = NaiveRAG(model=model, retriever=retriever, settings=rag).answer(question)
+    assert not out.abstained and out.answer == naive.answer and "27 working days" in out.answer
+    assert steps(out)[-2:] == ["generate", "finish"] and model.calls == []
+    assert out.reason == "quoted the supporting sentence (quoting won on this collection)"
+    assert out.citations[0].source.endswith("hr/leave.md")
+
+
 def test_two_document_question_hops_from_the_role_to_the_name(retriever):
     model = FakeChatModel()
     model.enqueue(["The Tidemark meeting is hosted by Ingrid Vosselaar [2]."])
