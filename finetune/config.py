@@ -29,7 +29,7 @@ class TrainConfig:
     name: str | None = None
     """adapter name under HOME/adapters (default: the dataset file's stem)"""
     base: str = DEFAULT_BASE
-    """base model: the bundled SmolLM2-135M-Instruct (default), a local Hugging Face checkpoint dir, or a hub id"""
+    """base model: the bundled SmolLM2-135M-Instruct (default; with --profile, the profile's), a model installed with `ragft models install` (qwen2.5-1.5b), a local Hugging Face checkpoint dir, or a hub id"""
     preset: Literal["quick", "full"] = "quick"
     """hyper-parameter preset: quick (minutes on a laptop CPU; teaches the answer form) or full (every paraphrase, 8 epochs, final weights; teaches the facts)"""
     qlora: bool = False

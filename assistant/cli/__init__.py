@@ -45,6 +45,8 @@ def add_json_flag(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     import importlib
 
+    from assistant.profiles import PROFILES
+
     parser = argparse.ArgumentParser(
         prog="ragft",
         description="RAG vs fine-tuning on your own documents.",
@@ -53,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--home",
         default=None,
         help="data directory for all state (default: $RAGFT_HOME or ~/.local/share/ragft)",
+    )
+    parser.add_argument(
+        "--profile",
+        default=None,
+        choices=tuple(PROFILES),
+        help="base model of every route: tiny (bundled SmolLM2-135M) or small (Qwen2.5-1.5B, after "
+        "`ragft models install qwen2.5-1.5b`) (default: $RAGFT_PROFILE or tiny)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from assistant.cli import add_json_flag
-from assistant.cli.common import add_collection_flags
+from assistant.cli.common import add_collection_flags, profile_of
 from assistant.routes import RouteContext, build_route, route_names
 from ingestion.errors import ConfigError
 from ingestion.home import Home
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> dict | None:
     print(f"ragft ask: loading route {args.route}...", file=sys.stderr, flush=True)
     route = build_route(args.route, RouteContext(
         home=home, model=args.model, options=options, collection=args.collection, k=args.k, judge=args.judge,
-        adapter=args.adapter,
+        adapter=args.adapter, profile=profile_of(args),
     ))
     results = []
     for question in questions:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import asdict
 
-from assistant.cli.common import add_collection_flags, home_of, progress_bar
+from assistant.cli.common import add_collection_flags, home_of, profile_of, progress_bar
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -34,10 +34,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> dict:
     from assistant.calibration import calibrate_collection
-    from assistant.llm import DEFAULT_MODEL, get_model
+    from assistant.llm import get_model
+    from assistant.profiles import resolve_profile
 
     home = home_of(args)
-    model = None if args.no_model else get_model(args.model or DEFAULT_MODEL, home=home)
+    model = None if args.no_model else get_model(args.model or resolve_profile(profile_of(args), home).chat_model, home=home)
     with progress_bar("calibrate", unit="question") as update:
         cal = calibrate_collection(home, args.collection, model=model, threshold=args.threshold,
                                    reset_threshold=args.reset_threshold,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from assistant.cli.common import home_of
+from assistant.cli.common import home_of, profile_of
 from assistant.routes import ROUTES, Route, RouteContext, build_route, route_names
 from ingestion.errors import RagftError
 from rag.chat_model import GenerationOptions
@@ -37,7 +37,8 @@ def _write(text: str) -> None:
 
 def run(args: argparse.Namespace) -> None:
     home = home_of(args)
-    context = RouteContext(home=home, model=args.model, options=GenerationOptions(max_tokens=args.max_tokens, temperature=0.0))
+    context = RouteContext(home=home, model=args.model, options=GenerationOptions(max_tokens=args.max_tokens, temperature=0.0),
+                           profile=profile_of(args))
     routes: dict[str, Route] = {}
     current = args.route or default_route()
     interactive = sys.stdin.isatty()

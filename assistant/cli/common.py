@@ -15,6 +15,11 @@ def home_of(args: argparse.Namespace) -> Home:
     return Home.resolve(args.home)
 
 
+def profile_of(args: argparse.Namespace) -> str | None:
+    """``ragft --profile`` (None: ``$RAGFT_PROFILE``, else tiny; see assistant/profiles.py)."""
+    return getattr(args, "profile", None)
+
+
 def add_collection_flags(parser: argparse.ArgumentParser, *, with_store: bool = True) -> None:
     parser.add_argument("--collection", default="default", help="collection name (default: default)")
     if with_store:

@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from assistant.cli import add_json_flag
-from assistant.cli.common import add_collection_flags
+from assistant.cli.common import add_collection_flags, profile_of
 from assistant.compare import DEFAULT_ROUTES, build_routes, compare, parse_routes
 from assistant.routes import RouteContext
 from ingestion.errors import RagftError
@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> dict:
     names = parse_routes(args.routes)
     context = RouteContext(home=Home.resolve(args.home), model=args.model, options=GenerationOptions(max_tokens=args.max_tokens),
-                           collection=args.collection, k=args.k, adapter=args.adapter)
+                           collection=args.collection, k=args.k, adapter=args.adapter, profile=profile_of(args))
     print(f"ragft compare: loading routes {', '.join(names)}...", file=sys.stderr, flush=True)
     outcomes = compare(args.question, build_routes(names, context), parallel=not args.sequential)
     if not any(o.ok for o in outcomes):

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 from pathlib import Path
 
-from assistant.cli.common import home_of, progress_enabled
+from assistant.cli.common import home_of, profile_of, progress_enabled
 from finetune.config import PRESETS, TrainConfig, field_help, field_types
 
 _POSITIONAL_LIKE = {"data"}  # required, no preset default
@@ -54,6 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
     values = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if f.name != "preset"}
+    if values.get("base") is None:  # the asked-for profile's base, so its routes find this adapter
+        from assistant.profiles import PROFILES, profile_name
+
+        if profile_of(args) or os.environ.get("RAGFT_PROFILE"):
+            values["base"] = PROFILES[profile_name(profile_of(args))].base
     return TrainConfig.from_preset(args.preset or "quick", **values)
 
 

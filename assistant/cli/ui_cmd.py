@@ -5,7 +5,7 @@ Streamlit's own ``--server.*``, ``--browser.*``, ``--theme.*``, ``--client.*``, 
 ``--logger.*`` and ``--global.*`` flags pass through unchanged (later flags win, so
 ``--server.address 0.0.0.0`` overrides the loopback default); any other unknown flag is a usage
 error (exit 2). ``--home`` reaches the app as ``$RAGFT_HOME`` and ``--collection`` as
-``$RAGFT_COLLECTION``. The command waits on the server, forwards SIGINT/SIGTERM to it, and exits
+``$RAGFT_COLLECTION`` (``ragft --profile`` as ``$RAGFT_PROFILE``). The command waits on the server, forwards SIGINT/SIGTERM to it, and exits
 with its status.
 
 Dependencies: streamlit (the app server; run as a module of this interpreter so the venv's
@@ -22,6 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from assistant.cli.common import profile_of
+from assistant.profiles import ENV_VAR as PROFILE_ENV_VAR
 from ingestion.errors import ConfigError
 from ingestion.home import ENV_VAR as HOME_ENV_VAR
 from ingestion.home import Home
@@ -92,17 +94,19 @@ def build_command(streamlit_flags: list[str], script: Path) -> list[str]:
     return [sys.executable, "-m", "streamlit", "run", str(script), *DEFAULT_FLAGS, *streamlit_flags]
 
 
-def build_env(home: Home, collection: str, base: dict[str, str] | None = None) -> dict[str, str]:
+def build_env(home: Home, collection: str, base: dict[str, str] | None = None, profile: str | None = None) -> dict[str, str]:
     env = dict(os.environ if base is None else base)
     env[HOME_ENV_VAR] = str(home.root)
     env[COLLECTION_ENV_VAR] = collection
+    if profile:  # the app's routes read it through assistant.profiles
+        env[PROFILE_ENV_VAR] = profile
     return env
 
 
 def run(args: argparse.Namespace) -> None:
     home = Home.resolve(args.home)
     command = build_command(getattr(args, "streamlit_flags", []), app_script())
-    child = subprocess.Popen(command, env=build_env(home, args.collection))
+    child = subprocess.Popen(command, env=build_env(home, args.collection, profile=profile_of(args)))
 
     # The child shares our process group, so a terminal Ctrl-C reaches it directly as well;
     # forwarding covers `kill PID` on this process (Streamlit stops cleanly on a second signal).

@@ -40,6 +40,9 @@ class RouteContext:
     """``--judge``: a stronger model for the RAG routes' relevance and grounding votes."""
     adapter: str | None = None
     """``--adapter``: a registered adapter for the finetuned and hybrid routes (None: the newest)."""
+    profile: str | None = None
+    """``--profile`` (``assistant.profiles``): the base model of every route (None: $RAGFT_PROFILE, else tiny).
+    A profile that was asked for also restricts the finetuned and hybrid routes to adapters trained on it."""
 
 
 @dataclass(frozen=True, kw_only=True)

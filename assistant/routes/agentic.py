@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Callable
 
-from assistant.llm import DEFAULT_MODEL, get_model
+from assistant.llm import get_model
+from assistant.profiles import chat_model_of
 from assistant.routes import RouteContext, RouteResult
 from assistant.routes.naive import judge_of, open_retriever, settings_of, to_result
 from rag.agentic.graph import AgenticRAG
@@ -22,7 +23,7 @@ class AgenticRoute:
 
     def __init__(self, context: RouteContext) -> None:
         self.retriever = open_retriever(context)
-        model = get_model(context.model or DEFAULT_MODEL, home=context.home)
+        model = get_model(chat_model_of(context), home=context.home)
         self.agent = AgenticRAG(model=model, retriever=self.retriever, settings=AgentSettings(rag=settings_of(context, model.name)),
                                 options=context.options, judge=judge_of(context))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 from typing import Callable
 
-from assistant.llm import DEFAULT_MODEL, get_model
+from assistant.llm import get_model
+from assistant.profiles import chat_model_of
 from assistant.routes import RouteContext, RouteResult
 from ingestion.errors import ConfigError
 
@@ -20,7 +21,7 @@ class BaseRoute:
 
     def __init__(self, context: RouteContext) -> None:
         self.options = context.options
-        self.model = get_model(context.model or DEFAULT_MODEL, home=context.home)
+        self.model = get_model(chat_model_of(context), home=context.home)
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
         if not question.strip():

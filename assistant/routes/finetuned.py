@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from assistant.llm import ModelSpec, get_model
+from assistant.profiles import asked_for
 from assistant.routes import RouteContext, RouteResult
 from finetune import registry
 from ingestion.errors import ConfigError, ModelError
@@ -32,16 +33,21 @@ from rag.chat_model import ChatModel
 _GGUF_PREFERENCE = ("q8_0", "f16", "f32", "q4_k_m")
 
 
-def resolve_adapter(home: Home, name: str | None) -> dict[str, Any]:
-    """The described registry entry of ``name``, or of the newest completed adapter when None."""
+def resolve_adapter(home: Home, name: str | None, *, base: str | None = None) -> dict[str, Any]:
+    """The described registry entry of ``name``, or of the newest completed adapter when None
+    (trained on ``base`` when given: the asked-for profile's base model)."""
     if name is not None:
         entry = registry.get_adapter(home, registry.validate_name(name, flag="--adapter"))
         if entry.get("status") != "complete" or not entry.get("adapter_dir"):
             raise ModelError(f"adapter {name} has not finished training (status {entry.get('status')})",
                              fix=f"resume it with `ragft finetune --name {name} --data FILE --resume`, or pick another --adapter")
         return entry
-    done = [row for row in registry.list_adapters(home) if row.get("status") == "complete" and row.get("adapter_dir")]
+    done = [row for row in registry.list_adapters(home) if row.get("status") == "complete" and row.get("adapter_dir")
+            and (base is None or (row.get("base") or {}).get("ref") == base)]
     if not done:
+        if base is not None:
+            raise ModelError(f"no fine-tuned adapter on base {base}",
+                             fix=f"train one with `ragft finetune --base {base} --data FILE`, or pick one with --adapter NAME")
         raise ModelError("no fine-tuned adapter", fix="train one with `ragft finetune --data FILE`")
     return max(done, key=lambda row: (row.get("created_at") or "", row["name"]))
 
@@ -87,6 +93,12 @@ def training_system_prompt(entry: dict[str, Any]) -> str | None:
     return None
 
 
+def profile_base(context: RouteContext) -> str | None:
+    """The base model of the asked-for profile (None when none was asked for: any newest adapter)."""
+    profile = asked_for(context)
+    return profile.base if profile else None
+
+
 def is_stale(home: Home, name: str) -> bool:
     return bool(registry.staleness(registry.read_entry(home, name), home.records_db)["stale"])
 
@@ -98,7 +110,7 @@ class FinetunedRoute:
         if context.model:
             raise ConfigError("--model does not apply to the finetuned route", fix="pick the fine-tuned model with --adapter NAME")
         self.home, self.options = context.home, context.options
-        entry = resolve_adapter(context.home, context.adapter)
+        entry = resolve_adapter(context.home, context.adapter, base=profile_base(context))
         self.adapter = entry["name"]
         self.model, self.serving = load_finetuned(context.home, entry)
         self.system = training_system_prompt(entry)

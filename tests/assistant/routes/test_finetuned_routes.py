@@ -73,6 +73,22 @@ def test_an_adapter_is_picked_by_name_and_bad_names_are_clear(ft_home):
         registry.update_entry(home, "older", status="complete")
 
 
+def test_an_asked_for_profile_serves_only_adapters_trained_on_its_base(ft_home, monkeypatch):
+    home, _ = ft_home
+    monkeypatch.delenv("RAGFT_PROFILE", raising=False)
+    for name in ("finetuned", "hybrid"):  # both adapters were trained on the tiny random Llama, not on SmolLM2
+        with pytest.raises(ModelError, match="no fine-tuned adapter on base smollm2-135m") as err:
+            build_route(name, RouteContext(home=home, profile="tiny"))
+        assert "--base smollm2-135m" in err.value.fix
+    entry = registry.read_entry(home, "older")
+    registry.update_entry(home, "older", base={**entry["base"], "ref": "smollm2-135m"})
+    try:
+        assert build_route("finetuned", RouteContext(home=home, options=OPTIONS, profile="tiny")).adapter == "older"
+        assert build_route("finetuned", RouteContext(home=home, options=OPTIONS)).adapter == "newer"  # none asked: newest
+    finally:
+        registry.update_entry(home, "older", base=entry["base"])
+
+
 def test_without_any_adapter_the_routes_say_how_to_train_one(tmp_path):
     for name in ("finetuned", "hybrid"):
         with pytest.raises(ModelError, match="no fine-tuned adapter") as err:
