@@ -7,11 +7,18 @@ RAGFT  := $(BIN)/ragft
 # Streamlit flags for `make run`, e.g. make run UI_FLAGS="--server.headless true --server.port 8555"
 UI_FLAGS ?=
 CHROMIUM := /usr/bin/chromium
+# Models installed on request, e.g. `make setup MODELS=qwen2.5-1.5b` (1.0 GB from the package index;
+# installing twice is a no-op); `make run PROFILE=small` then opens every route on it.
+MODELS ?=
+PROFILE ?=
 
-.PHONY: setup run test test-fast browser bench clean
+.PHONY: setup models run test test-fast browser bench clean
 
 # Idempotent: re-installs only when pyproject.toml changed since the last successful setup.
-setup: $(STAMP)
+setup: $(STAMP) models
+
+models: $(STAMP)
+	@for m in $(MODELS); do $(RAGFT) models install $$m || exit 1; done
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,10 +26,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $(STAMP)
 
-# Ingest the bundled sample corpus, then open the browser app on it (default model).
+# Ingest the bundled sample corpus, then open the browser app on it (the tiny profile unless PROFILE=small).
 run: setup
 	$(RAGFT) sample --edition v1 --ingest
-	$(RAGFT) ui $(UI_FLAGS)
+	$(RAGFT) $(if $(PROFILE),--profile $(PROFILE)) ui $(UI_FLAGS)
 
 test: setup browser
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -q

@@ -208,22 +208,47 @@ class LLMJudge:
         self.model = model
         self.options = options or GenerationOptions(max_tokens=4, deterministic=True)
 
+    @staticmethod
+    def _messages(prompt: str) -> list[dict[str, str]]:
+        return [{"role": "system", "content": "You are a strict grader. Reply with one word: yes or no."},
+                {"role": "user", "content": prompt}]
+
     def _ask(self, prompt: str) -> bool | None:
-        reply = self.model.generate([
-            {"role": "system", "content": "You are a strict grader. Reply with one word: yes or no."},
-            {"role": "user", "content": prompt},
-        ], self.options).text.strip().lower()
+        reply = self.model.generate(self._messages(prompt), self.options).text.strip().lower()
         return True if reply.startswith("yes") else False if reply.startswith("no") else None
+
+    def _p_yes(self, prompt: str) -> float:
+        """The vote as P(yes) / (P(yes) + P(no)) where the backend exposes first-token logits (the
+        in-process ones); over an HTTP endpoint, the generated vote as 1.0 / 0.0 (0.5: neither)."""
+        probe = getattr(self.model, "yes_probability", None)
+        if probe is not None:
+            return probe(self._messages(prompt))
+        vote = self._ask(prompt)
+        return 0.5 if vote is None else float(vote)
+
+    @staticmethod
+    def _answers_prompt(question: str, passage: str) -> str:
+        return f"Passage:\n{passage}\n\nDoes the passage state the answer to this question: {question}"
+
+    @staticmethod
+    def _grounded_prompt(question: str, answer: str, context: str) -> str:
+        return (f"Context:\n{context}\n\nQuestion: {question}\nAnswer: {answer}\n\n"
+                "Is every fact in the answer stated in the context, and does it answer the question?")
 
     def relevant(self, question: str, passage: str) -> bool | None:
         return self._ask(f"Passage:\n{passage}\n\nDoes the passage help answer this question: {question}")
 
     def answers(self, question: str, passage: str) -> bool | None:
         """Stricter than ``relevant``: the passage states the answer (used to overrule the gate)."""
-        return self._ask(f"Passage:\n{passage}\n\nDoes the passage state the answer to this question: {question}")
+        return self._ask(self._answers_prompt(question, passage))
+
+    def answers_score(self, question: str, passage: str) -> float:
+        """``answers`` as a graded score in [0, 1]."""
+        return self._p_yes(self._answers_prompt(question, passage))
 
     def grounded(self, question: str, answer: str, context: str) -> bool | None:
-        return self._ask(
-            f"Context:\n{context}\n\nQuestion: {question}\nAnswer: {answer}\n\n"
-            "Is every fact in the answer stated in the context, and does it answer the question?"
-        )
+        return self._ask(self._grounded_prompt(question, answer, context))
+
+    def grounded_score(self, question: str, answer: str, context: str) -> float:
+        """``grounded`` as a graded score in [0, 1]."""
+        return self._p_yes(self._grounded_prompt(question, answer, context))

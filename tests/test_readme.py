@@ -63,6 +63,18 @@ def test_readme_commands_run_as_written(scratch):
         assert proc.returncode == 0, f"README command failed: {command}\n{proc.stderr[-2000:]}"
 
 
+def test_make_installs_requested_models_and_opens_the_requested_profile():
+    dry = subprocess.run(["make", "-n", "--no-print-directory", "run", "MODELS=qwen2.5-1.5b", "PROFILE=small"], cwd=REPO,
+                         capture_output=True, text=True, timeout=60)
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()
+    install = next(i for i, line in enumerate(lines) if "ragft models install $m" in line and "qwen2.5-1.5b" in line)
+    ui = next(i for i, line in enumerate(lines) if line.endswith("ragft --profile small ui") or "ragft --profile small ui " in line)
+    assert install < ui  # set up (with the model) before the app opens on it
+    plain = subprocess.run(["make", "-n", "--no-print-directory", "run"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert "--profile" not in plain.stdout and re.search(r"ragft +ui", plain.stdout)  # the default: tiny, nothing to install
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(1800)  # a fresh clone's setup compiles llama-cpp-python first
 def test_make_run_ingests_the_sample_and_answers_in_the_browser(tmp_path):

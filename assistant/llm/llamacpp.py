@@ -90,6 +90,21 @@ class LlamaCppChatModel(LocalChatModel):
 
         return bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
+    def next_logits(self, prompt_ids: list[int]) -> list[float]:
+        import numpy as np
+
+        with self._lock:
+            self.llm.reset()
+            try:
+                self.llm.eval(prompt_ids)
+            except (ValueError, RuntimeError) as exc:
+                raise ModelError(f"{self.name}: llama.cpp evaluation failed: {exc}", fix="retry with a shorter prompt") from exc
+            # Without logits_all, llama-cpp-python keeps no scores; the context holds the last row.
+            row = np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self.llm.n_vocab(),))
+            out = row.tolist()
+            self.llm.reset()  # the next generate() re-evaluates from scratch
+            return out
+
     def next_tokens(self, prompt_ids: list[int], options: GenerationOptions, max_new: int) -> Iterator[int]:
         seed = options.effective_seed
         # Plain sampling, like transformers: no top-k/min-p/repeat penalty unless asked.

@@ -50,7 +50,27 @@ class LocalChatModel:
         """Generated token ids, one at a time; closing the iterator must stop generation."""
         raise NotImplementedError
 
+    def next_logits(self, prompt_ids: list[int]) -> Sequence[float]:
+        """The logits of the token after ``prompt_ids`` (one forward pass, nothing sampled)."""
+        raise NotImplementedError
+
     # -- shared ------------------------------------------------------------------------------
+    def yes_probability(self, messages: Sequence[ChatMessage]) -> float:
+        """P(yes) / (P(yes) + P(no)) of the reply's first token: a judge's vote as a graded score
+        (for AUCs and thresholds), from one prompt pass and no decoding. "yes"/"no" count with
+        and without a leading space and capitalised, each by the first token of its spelling."""
+        import numpy as np
+
+        logits = np.asarray(self.next_logits(self.prompt_ids(messages)), dtype=np.float64)
+        probs = np.exp(logits - logits.max())
+
+        def mass(word: str) -> float:
+            ids = {ids[0] for v in (word, word.capitalize(), " " + word, " " + word.capitalize()) if (ids := self.tokenize(v))}
+            return float(probs[sorted(ids)].sum())
+
+        yes, no = mass("yes"), mass("no")
+        return yes / (yes + no) if yes + no > 0 else 0.5
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 

@@ -111,6 +111,13 @@ class TransformersChatModel(LocalChatModel):
     def is_end(self, token: int) -> bool:
         return token in self._end_ids
 
+    def next_logits(self, prompt_ids: list[int]) -> list[float]:
+        import torch
+
+        with torch.inference_mode():
+            out = self.model(input_ids=torch.tensor([prompt_ids], device=self.model.device))
+        return out.logits[0, -1].float().tolist()
+
     def next_tokens(self, prompt_ids: list[int], options: GenerationOptions, max_new: int) -> Iterator[int]:
         """Runs ``model.generate`` in a thread; ids come back through a queue as they are made."""
         import torch

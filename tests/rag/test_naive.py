@@ -149,3 +149,11 @@ def test_a_sentence_fragment_is_replaced_by_the_supporting_sentence(retriever):
 def test_unknown_answer_mode_is_a_config_error():
     with pytest.raises(ConfigError, match="answer_mode"):
         RagSettings(answer_mode="sing")
+
+
+def test_a_judge_without_logits_grades_by_its_vote():
+    from rag.checks import LLMJudge
+
+    for reply, score in (("yes", 1.0), ("No.", 0.0), ("maybe", 0.5)):  # an HTTP judge: only the generated vote
+        assert LLMJudge(ScriptedJudge({"state the answer": reply})).answers_score("Q?", "P.") == score
+        assert LLMJudge(ScriptedJudge({"Is every fact": reply})).grounded_score("Q?", "A.", "C.") == score

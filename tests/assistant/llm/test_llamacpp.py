@@ -98,3 +98,23 @@ def test_missing_or_corrupt_files_give_one_line_errors(tmp_path, content, match)
         LlamaCppChatModel(spec=ModelSpec(name="m", backend="llamacpp", path=str(path)), gguf_path=path,
                           home=Home.resolve(tmp_path / "home"))
     assert "\n" not in str(err.value) and err.value.fix
+
+
+def test_next_logits_agree_with_greedy_decoding_and_leave_generation_unchanged(llama):
+    before = llama.generate(QUESTION, GREEDY).text
+    logits = llama.next_logits(llama.prompt_ids(QUESTION))
+    assert len(logits) == llama.llm.n_vocab()
+    first = max(range(len(logits)), key=logits.__getitem__)
+    one = llama.generate(QUESTION, GenerationOptions(deterministic=True, max_tokens=1))
+    assert one.completion_tokens == 1 and one.text == llama.detokenize([first])  # greedy takes the argmax
+    assert llama.generate(QUESTION, GREEDY).text == before  # the evaluation left no state behind
+
+
+def test_a_judge_vote_is_graded_by_the_first_token(llama):
+    from rag.checks import LLMJudge
+
+    judge = LLMJudge(llama)
+    score = judge.answers_score("In which year was Marrowfield founded?", "Marrowfield was founded in 2011 in Rotterdam.")
+    assert 0.0 < score < 1.0
+    messages = judge._messages(judge._answers_prompt("In which year was Marrowfield founded?", "Marrowfield was founded in 2011 in Rotterdam."))
+    assert llama.yes_probability(messages) == score  # deterministic: one prompt pass, nothing sampled
