@@ -17,8 +17,8 @@ Built from well-kept parts, no home-made format:
    conversations), and greedy-answer agreement on the validation questions. Thresholds:
    f32/f16 >= 99.9%, q8_0 >= 95%, q4_k_m >= 85% (4-bit rounding flips near-ties; reported).
 
-Only llama-architecture models (SmolLM, Llama 2/3 without rope scaling, TinyLlama, ...) are
-supported; for others, merge and use llama.cpp's ``convert_hf_to_gguf.py``.
+Llama-architecture models (SmolLM, Llama 2/3 without rope scaling, TinyLlama, ...) and Qwen2/2.5
+are supported; for others, merge and use llama.cpp's ``convert_hf_to_gguf.py``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,11 @@ QUANTS = ("f32", "f16", "q8_0", "q4_k_m")
 # llama.cpp's llama_ftype values (llama.h)
 _FTYPE = {"f32": 0, "f16": 1, "q8_0": 7, "q4_k_m": 15}
 THRESHOLDS = {"f32": 0.999, "f16": 0.999, "q8_0": 0.95, "q4_k_m": 0.85}
-SUPPORTED_ARCHS = ("llama",)
+# llama (SmolLM2, Llama 2/3, TinyLlama) and qwen2 (Qwen2/2.5, the small profile's base): the same
+# tensor layout to llama.cpp, but only llama's q/k rows are stored in llama.cpp's rotary order
+# (convert_hf_to_gguf.py permutes for LlamaModel, not for Qwen2Model); qwen2 adds q/k/v biases,
+# which the weights map names like any other tensor.
+SUPPORTED_ARCHS = ("llama", "qwen2")
 
 
 # --------------------------------------------------------------------------------------------
@@ -108,7 +112,7 @@ def _tokenizer_fields(tokenizer_gguf: Path, vocab_size: int) -> dict[str, Any]:
 
 
 def write_gguf(merged_dir: Path, out: Path, *, tokenizer_gguf: Path, dtype: str = "f32", name: str = "") -> Path:
-    """Write ``merged_dir`` (a llama-architecture HF checkpoint) as an f32 or f16 GGUF at ``out``."""
+    """Write ``merged_dir`` (a llama or qwen2 HF checkpoint) as an f32 or f16 GGUF at ``out``."""
     import numpy as np
     import torch
     from gguf import GGUFWriter
@@ -120,7 +124,7 @@ def write_gguf(merged_dir: Path, out: Path, *, tokenizer_gguf: Path, dtype: str 
     config = AutoConfig.from_pretrained(merged_dir)
     arch = config.model_type
     if arch not in SUPPORTED_ARCHS:
-        raise TrainingError(f"GGUF export supports the llama architecture, not {arch!r}",
+        raise TrainingError(f"GGUF export supports the {' and '.join(SUPPORTED_ARCHS)} architectures, not {arch!r}",
                             fix="use the merged checkpoint with llama.cpp's convert_hf_to_gguf.py")
     rope = getattr(config, "rope_parameters", None) or {}
     if rope.get("rope_type", "default") != "default":
@@ -165,9 +169,9 @@ def write_gguf(merged_dir: Path, out: Path, *, tokenizer_gguf: Path, dtype: str 
                     continue
                 raise TrainingError(f"no GGUF name for tensor {hf_name}", fix="this checkpoint layout is not supported; use convert_hf_to_gguf.py")
             data = tensor.detach().float().numpy()
-            if ".attn_q." in gg:
+            if arch == "llama" and ".attn_q." in gg:
                 data = permute_qk(data, n_head, n_head)
-            elif ".attn_k." in gg:
+            elif arch == "llama" and ".attn_k." in gg:
                 data = permute_qk(data, n_head, n_kv)
             # 1-D tensors (norms) stay f32, as llama.cpp's own converter keeps them.
             data = data.astype(np.float16 if dtype == "f16" and data.ndim > 1 else np.float32)

@@ -98,6 +98,32 @@ def test_gguf_export_loads_in_llama_cpp_and_agrees_with_the_merged_model(trained
     assert (quant, str(result.path)) in exports
 
 
+def test_a_qwen2_adapter_exports_and_agrees_with_its_merged_model(tmp_path, tiny_llama_dir):
+    """The small profile's architecture: q/k/v biases, no rotary permutation (a tiny random Qwen2
+    with the SmolLM2 tokenizer, trained a few steps, exported f32 and checked token by token)."""
+    import torch
+    from gguf import GGUFReader
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_llama_dir)
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512, rope_theta=1_000_000.0,
+                         bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id, tie_word_embeddings=True)
+    torch.manual_seed(0)
+    base = tmp_path / "tiny-qwen2"
+    Qwen2ForCausalLM(config).save_pretrained(base)
+    tokenizer.save_pretrained(base)
+    home = Home.resolve(tmp_path / "home")
+    cfg = TrainConfig.from_preset("quick", data=write_dataset(tmp_path / "five.jsonl"), base=str(base), max_steps=3,
+                                  grad_accum=1, max_length=64, learning_rate=0.05, early_stopping_patience=0)
+    finetune(cfg, home)
+    result = export_adapter(home, "five", quant="f32", tokenizer_gguf=bundled_gguf(), quiet=True)
+    assert result.verification.passed and result.verification.top1_agreement >= THRESHOLDS["f32"]
+    reader = GGUFReader(str(result.path))
+    assert reader.fields["general.architecture"].contents() == "qwen2"
+    assert {"blk.0.attn_q.bias", "blk.0.attn_k.bias", "blk.0.attn_v.bias"} <= {t.name for t in reader.tensors}
+
+
 def test_export_errors_are_clear(trained, tmp_path):
     home, _ = trained
     with pytest.raises(ConfigError, match="--quant"):
