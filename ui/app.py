@@ -25,6 +25,22 @@ from ui.components import log_to_stderr  # noqa: E402
 st.set_page_config(page_title="ragft", page_icon=":material/forum:", layout="wide")
 log_to_stderr()
 
+
+def show_profile() -> None:
+    """Which base model every route runs on (``ragft --profile`` reaches the app as $RAGFT_PROFILE)."""
+    from assistant.profiles import PROFILES, profile_name
+    from ingestion.errors import RagftError
+
+    try:
+        name = profile_name()
+    except RagftError as err:
+        st.sidebar.error(err.one_line())
+        return
+    st.sidebar.caption(f"Model profile **{name}**: {PROFILES[name].description}; every route runs on it")
+
+
+show_profile()
+
 _PAGES = Path(__file__).resolve().parent / "pages"
 page = st.navigation([
     st.Page(_PAGES / "chat.py", title="Chat", icon=":material/chat:", default=True),

@@ -69,3 +69,13 @@ def test_chat_without_an_index_shows_one_line_error(home):
     (message,) = errors(at)
     assert "\n" not in message and "ingest" in message  # what failed and what to do, no traceback
     assert at.session_state["chat_history"] == []
+
+
+def test_the_sidebar_names_the_model_profile_and_a_bad_one_is_one_line(home, monkeypatch):
+    monkeypatch.delenv("RAGFT_PROFILE", raising=False)
+    at = app()
+    assert any("Model profile **tiny**" in c.value and "SmolLM2-135M" in c.value for c in at.sidebar.caption)
+    monkeypatch.setenv("RAGFT_PROFILE", "huge")
+    at = app()
+    (message,) = [e.value for e in at.sidebar.error]
+    assert "$RAGFT_PROFILE 'huge' is not a profile" in message and "tiny, small" in message and "\n" not in message
