@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import ContextManager, Iterable, Sequence
 
 from ingestion.chunking import Chunk
+from ingestion.database import connect, migrate, transaction
 from ingestion.errors import StoreError
 
 # Numbered, append-only migrations: never edit one that has shipped; add the next.
@@ -154,12 +154,8 @@ class RecordManager:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         try:
-            # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a group commit is one transaction.
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
+            self._db = connect(self.path)
+            migrate(self._db, MIGRATIONS, what=f"record database {self.path}")
         except sqlite3.DatabaseError as exc:
             raise StoreError(
                 f"record database {self.path} is unreadable: {exc}",
@@ -167,34 +163,8 @@ class RecordManager:
             ) from exc
 
     # -- plumbing -------------------------------------------------------------------------
-    def _migrate(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > len(MIGRATIONS):
-            raise StoreError(
-                f"record database {self.path} has schema {version}, newer than this ragft knows",
-                fix="upgrade ragft",
-            )
-        for number in range(version, len(MIGRATIONS)):
-            # executescript would commit an open transaction first, so the script carries its own.
-            try:
-                self._db.executescript(
-                    f"BEGIN IMMEDIATE;{MIGRATIONS[number]};PRAGMA user_version={number + 1};COMMIT;"
-                )
-            except sqlite3.Error:
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        else:
-            self._db.execute("COMMIT")
+    def transaction(self) -> ContextManager[sqlite3.Connection]:
+        return transaction(self._db)
 
     @property
     def connection(self) -> sqlite3.Connection:

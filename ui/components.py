@@ -71,6 +71,12 @@ def caption_line(result: dict[str, Any]) -> str:
     return f"{result.get('route', '?')} · {result.get('model') or '?'} · {tokens} tokens · {result.get('latency_s', 0.0):.2f} s"
 
 
+def scores_line(result: dict[str, Any]) -> str:
+    """``confidence 0.89 · grounded 1.00``: the answer's scores, as the CLI JSON carries them."""
+    scores = result.get("scores") or {}
+    return " · ".join(f"{k} {v:.2f}" for k, v in scores.items() if isinstance(v, (int, float)))
+
+
 def source_names(citations: list[dict[str, Any]]) -> list[str]:
     """Each cited source once, in citation order."""
     return list(dict.fromkeys(c.get("source", "?") for c in citations))
@@ -88,6 +94,31 @@ def render_answer(result: dict[str, Any]) -> None:
     if result.get("abstained"):
         st.info(f"The route abstained: {result.get('reason', '')}", icon=":material/help:")
     st.caption(caption_line(result) + (f" · adapter {result['adapter']}" if result.get("adapter") else ""))
+    if scores := scores_line(result):
+        st.caption(f"Scores: {scores}")
+    _sources(result)
+    if result.get("route") == "agentic":
+        with st.expander("Agent trace"):
+            for n, step in enumerate(result.get("steps") or [], 1):
+                st.markdown(f"**{n}. {_md_escape(str(step.get('step') or step.get('name') or step.get('node') or 'step'))}**")
+                st.json(step, expanded=False)
+
+
+def render_blind(result: dict[str, Any]) -> None:
+    """An answer with nothing that names its route: text, scores, tokens, time and sources (the
+    arena shows route, model, adapter, reason and trace only after the vote)."""
+    if result.get("error"):
+        st.error("This side failed to answer.")
+        return
+    st.markdown(result.get("answer") or "_(no answer)_")
+    if result.get("abstained"):
+        st.info("This side declined to answer.", icon=":material/help:")
+    tokens = (result.get("tokens") or {}).get("completion", 0)
+    st.caption(" · ".join(x for x in (f"{tokens} tokens", f"{result.get('latency_s', 0.0):.2f} s", scores_line(result)) if x))
+    _sources(result)
+
+
+def _sources(result: dict[str, Any]) -> None:
     citations = result.get("citations") or []
     texts = result.get("passages") or {}
     if citations:  # the file names without a click; the passages stay in the expander
@@ -99,11 +130,6 @@ def render_answer(result: dict[str, Any]) -> None:
             st.markdown(f"{i}. **{_md_escape(Path(c.get('source', '?')).name)}**")
             st.markdown(highlighted(texts.get(c.get("chunk_id", ""), ""), c.get("span", "")))
             st.caption(c.get("source", ""))
-    if result.get("route") == "agentic":
-        with st.expander("Agent trace"):
-            for n, step in enumerate(result.get("steps") or [], 1):
-                st.markdown(f"**{n}. {_md_escape(str(step.get('step') or step.get('name') or step.get('node') or 'step'))}**")
-                st.json(step, expanded=False)
 
 
 def log_to_stderr() -> None:

@@ -29,6 +29,8 @@ _COMMAND_MODULES = (
     "assistant.cli.models_cmd",
     "assistant.cli.ask_cmd",
     "assistant.cli.compare_cmd",
+    "assistant.cli.vote_cmd",
+    "assistant.cli.leaderboard_cmd",
     "assistant.cli.chat_cmd",
     "assistant.cli.dataset_cmd",
     "assistant.cli.finetune_cmd",

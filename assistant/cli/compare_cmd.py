@@ -1,8 +1,10 @@
 """``ragft compare QUESTION [--routes a,b,...] [--json]``: one question, several routes side by side.
 
-With ``--json`` it prints ``{"question", "results": [...]}``, one ``ragft ask --json`` object per
-route in the order given (a route that failed: ``{"route", "error"}``). Routes answer in parallel
-(see ``assistant.compare``); exit 1 when every route failed.
+With ``--json`` it prints ``{"comparison_id", "question", "results": [...]}``, one ``ragft ask
+--json`` object per route in the order given (a route that failed: ``{"route", "error"}``). Routes
+answer in parallel (see ``assistant.compare``); exit 1 when every route failed. Every comparison is
+stored with its answers in the arena (``assistant.arena``), so ``ragft vote COMPARISON_ID --winner
+a|b|tie|bad`` can judge it later (A is the first route) and ``ragft leaderboard`` counts the vote.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from assistant.arena.store import record_comparison
 from assistant.cli import add_json_flag
 from assistant.cli.common import add_collection_flags, profile_of
 from assistant.compare import DEFAULT_ROUTES, build_routes, compare, parse_routes
@@ -43,18 +46,27 @@ def run(args: argparse.Namespace) -> dict:
     if not any(o.ok for o in outcomes):
         first = outcomes[0].error or "no route answered"
         raise RagftError(f"every route failed; {names[0]}: {first}")
-    return {"question": args.question, "results": [o.to_dict() for o in outcomes]}
+    results = [o.to_dict() for o in outcomes]
+    try:
+        cid = record_comparison(context.home, args.question, results, collection=args.collection, profile=profile_of(args))
+    except RagftError as err:  # the answers are worth printing even when the arena cannot store them
+        print(f"ragft compare: warning: not stored for voting: {err.one_line()}", file=sys.stderr)
+        cid = None
+    return {"comparison_id": cid, "question": args.question, "results": results}
 
 
 def render(payload: dict) -> str:
     lines = []
-    for r in payload["results"]:
+    for n, r in enumerate(payload["results"]):
+        mark = chr(ord("A") + n)
         if "error" in r:
-            lines += [f"== {r['route']} (failed)", f"  {r['error']}", ""]
+            lines += [f"== {mark} · {r['route']} (failed)", f"  {r['error']}", ""]
             continue
         tokens = r.get("tokens", {}).get("completion", 0)
-        lines.append(f"== {r['route']} · {r.get('model', '')} · {tokens} tokens · {r['latency_s']:.2f} s")
+        lines.append(f"== {mark} · {r['route']} · {r.get('model', '')} · {tokens} tokens · {r['latency_s']:.2f} s")
         lines.append(r["answer"] if not r.get("abstained") else f"(abstained) {r['answer']}")
         lines += [f"  [{i}] {c['source']}" for i, c in enumerate(r.get("citations") or [], 1)]
         lines.append("")
+    if payload.get("comparison_id") and len(payload["results"]) > 1:
+        lines.append(f"vote: ragft vote {payload['comparison_id']} --winner a|b|tie|bad")
     return "\n".join(lines)

@@ -28,6 +28,12 @@ def test_compare_base_and_naive_side_by_side(sample_home):
     assert any(c.startswith("base · ") for c in captions) and any(c.startswith("naive · ") for c in captions)
     labels = [e.label for e in at.expander]
     assert labels == ["Sources (0)", f"Sources ({len(naive['citations'])})"]
+    from assistant.arena.store import ArenaStore  # stored for voting, named (not blind)
+
+    with ArenaStore.open(sample_home) as store:
+        stored = store.get(last["comparison_id"])
+    assert stored.routes == ["base", "naive"] and not stored.blind and stored.question == QUESTION
+    assert any(last["comparison_id"] in c for c in captions)
 
 
 def test_compare_needs_a_question(home):

@@ -2,7 +2,9 @@
 
 Same call as ``ragft compare QUESTION --routes a,b``: ``assistant.compare.compare`` runs the routes
 in threads; their pieces come back through a queue that this script drains into one column per
-route (Streamlit elements are written from the script thread only).
+route (Streamlit elements are written from the script thread only). Like the CLI, every comparison
+is stored in the arena with its answers; its id is shown for ``ragft vote`` (the Arena page is the
+blind way to vote).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import threading
 
 import streamlit as st
 
+from assistant.arena.store import record_comparison
 from assistant.compare import DEFAULT_ROUTES, compare
 from assistant.routes import ROUTES
 from ingestion.errors import RagftError
 from ui import resources
 from ui.components import guard, passages, render_answer
 
-LAST = "compare_last"  # {"question", "results": [result dict per route]}
+LAST = "compare_last"  # {"question", "results": [result dict per route], "comparison_id"}
 
 st.title("Compare")
 home = resources.home()
@@ -85,10 +88,13 @@ if go:
                 if outcome.ok:
                     result["passages"] = passages(home, result["citations"])
                 results.append(result)
-            st.session_state[LAST] = {"question": question, "results": results}
+            cid = record_comparison(home, question, [o.to_dict() for o in done["outcomes"]], collection=resources.COLLECTION)
+            st.session_state[LAST] = {"question": question, "results": results, "comparison_id": cid}
             for name, result in zip(chosen, results):
                 with columns[name]:
                     render_answer(result)
+            if len(results) > 1:
+                st.caption(f"Comparison `{cid}`: vote with `ragft vote {cid} --winner a|b|tie|bad` (A is the first route)")
 elif last := st.session_state.get(LAST):
     st.caption(f"Last comparison: {last['question']}")
     draw(last["results"])

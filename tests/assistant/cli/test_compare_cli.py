@@ -21,6 +21,11 @@ def test_compare_base_and_naive_json(ragft):
     assert base["citations"] == [] and base["tokens"]["completion"] > 0
     # The RAG route cites the document that holds the fact; the bare model cannot.
     assert any(c["source"].endswith("overview.md") for c in naive["citations"])
+    # Stored for voting: B (naive) wins, and the leaderboard counts it.
+    vote = json_of(ragft("vote", out["comparison_id"], "--winner", "b", "--json", check=True))
+    assert vote["winner_route"] == "naive" and vote["question"] == QUESTION
+    board = json_of(ragft("leaderboard", "--json", check=True))
+    assert [(r["route"], r["wins"]) for r in board["routes"]] == [("naive", 1), ("base", 0)]
 
 
 @pytest.mark.parametrize(("routes", "message"), [("nope", "unknown route 'nope'"), (",", "names no route")])
