@@ -39,7 +39,6 @@ import argparse
 import hashlib
 import json
 import platform
-import re
 import statistics
 import sys
 import tempfile
@@ -53,6 +52,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
 from assistant.runtime import apply_defaults  # noqa: E402
+from assistant.scoring import contains, exact, token_f1  # noqa: E402,F401  (realdocs and probe_context import them from here)
 
 apply_defaults()  # quiet library bars and warnings, as the CLI does
 
@@ -146,31 +146,7 @@ def split_questions(rows: list[dict]) -> dict[str, list[dict]]:
     return out
 
 
-# -- answer scoring (SQuAD-style) -------------------------------------------------------------
-def normalize(text: str) -> str:
-    text = text.lower().replace("%", " percent ")
-    text = re.sub(r"(?<=\d),(?=\d{3})", "", text)  # 1,500 -> 1500
-    text = re.sub(r"[^\w\s]", " ", text)
-    return " ".join(w for w in text.split() if w not in ("a", "an", "the"))
-
-
-def exact(answer: str, gold: str) -> float:
-    return float(normalize(answer) == normalize(gold))
-
-
-def token_f1(answer: str, gold: str) -> float:
-    a, g = normalize(answer).split(), normalize(gold).split()
-    common = sum((Counter(a) & Counter(g)).values())
-    if not a or not g or common == 0:
-        return 0.0
-    p, r = common / len(a), common / len(g)
-    return 2 * p * r / (p + r)
-
-
-def contains(answer: str, gold: str) -> float:
-    return float(f" {normalize(gold)} " in f" {normalize(answer)} ")
-
-
+# -- answer scoring (SQuAD-style): assistant.scoring's exact / token_f1 / contains, imported above
 def pct(values: list[float], q: float) -> float:
     if not values:
         return 0.0

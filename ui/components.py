@@ -15,6 +15,7 @@ from typing import Any, Iterator
 
 import streamlit as st
 
+from assistant.scoring import describe
 from ingestion.errors import RagftError
 from ingestion.home import Home
 from ingestion.records import RecordManager
@@ -72,9 +73,8 @@ def caption_line(result: dict[str, Any]) -> str:
 
 
 def scores_line(result: dict[str, Any]) -> str:
-    """``confidence 0.89 · grounded 1.00``: the answer's scores, as the CLI JSON carries them."""
-    scores = result.get("scores") or {}
-    return " · ".join(f"{k} {v:.2f}" for k, v in scores.items() if isinstance(v, (int, float)))
+    """``faithfulness 1.00 · answer_relevance 0.67 · ...``: the answer's scores (``assistant.scoring``)."""
+    return describe(result.get("scores") or {})
 
 
 def source_names(citations: list[dict[str, Any]]) -> list[str]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from assistant.cli import add_json_flag
 from assistant.cli.common import add_collection_flags, profile_of
 from assistant.routes import RouteContext, build_route, route_names
+from assistant.scoring import describe
 from ingestion.errors import ConfigError
 from ingestion.home import Home
 from rag.chat_model import GenerationOptions
@@ -79,7 +80,9 @@ def run(args: argparse.Namespace) -> dict | None:
         sys.stdout.write("\n")
         sys.stdout.flush()
         tokens = result.tokens.get("completion", 0)
-        print(f"[{result.route} · {result.model} · {tokens} tokens · {result.latency_s:.2f} s]", file=sys.stderr)
+        scores = describe(result.scores)
+        print(f"[{result.route} · {result.model} · {tokens} tokens · {result.latency_s:.2f} s{' · ' + scores if scores else ''}]",
+              file=sys.stderr)
     if not args.json:
         return None
     return results[0] if args.question else {"results": [dict(r, question=q) for r, q in zip(results, questions)]}

@@ -74,8 +74,14 @@ def route_names() -> list[str]:
     return list(ROUTES)
 
 
-def build_route(name: str, context: RouteContext) -> Route:
+def build_route(name: str, context: RouteContext, *, scored: bool = True) -> Route:
+    """The loaded route; ``scored`` (default): its answers carry the answer scores (``assistant.scoring``)."""
     if name not in ROUTES:
         raise ConfigError(f"--route {name!r} is unknown", fix=f"use one of {', '.join(ROUTES)}")
     module, _, factory = ROUTES[name].partition(":")
-    return getattr(importlib.import_module(module), factory)(context)
+    route = getattr(importlib.import_module(module), factory)(context)
+    if not scored:
+        return route
+    from assistant.routes.scored import ScoredRoute
+
+    return ScoredRoute(route, context.home)

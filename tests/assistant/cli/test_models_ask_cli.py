@@ -48,6 +48,8 @@ def test_ask_base_json_answers_paris(home):
     out = json_of(run_ragft("ask", "--route", "base", "--json", QUESTION, home=home.root, check=True))
     assert ANSWER_KEYS <= set(out) and out["route"] == "base" and "Paris" in out["answer"]
     assert out["abstained"] is False and out["citations"] == [] and out["tokens"]["completion"] > 0
+    # no context: nothing to be faithful to; relevance is the kind check alone (a capital, not a number)
+    assert "faithfulness" not in out["scores"] and out["scores"]["answer_relevance"] == 1.0
 
 
 @pytest.mark.slow

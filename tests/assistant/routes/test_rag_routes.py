@@ -17,7 +17,7 @@ from tests.assistant.cli.conftest import json_of, run_ragft
 pytestmark = pytest.mark.slow
 
 KNOWN_STEPS = {"retrieve", "score_sentences", "confidence", "build_context", "generate", "support", "cite",
-               "plan", "grade", "rewrite", "check", "fallback", "abstain", "finish"}
+               "plan", "grade", "rewrite", "check", "fallback", "abstain", "finish", "score"}
 INJECTION_QUESTION = "What did the customer report about station KR-07 on the Kromme Rijn?"
 
 
@@ -62,7 +62,8 @@ def test_naive_answers_a_sample_fact_with_the_right_citation(routes):
     assert out.citations[0]["source"].endswith("product/lanternfish-pricing.md")
     assert "49" in out.citations[0]["span"] and out.citations[0]["chunk_id"].startswith("c_")
     assert [s["step"] for s in out.steps] == ["retrieve", "score_sentences", "confidence", "build_context", "generate", "support",
-                                                 "cite"]
+                                                 "cite", "score"]
+    assert out.scores["faithfulness"] == 1.0 and out.scores["answer_relevance"] == 1.0 and out.scores["tokens_per_s"] > 0
     assert out.tokens["completion"] <= 64 and out.route == "naive"
 
 
@@ -75,7 +76,7 @@ def test_unanswerable_question_abstains(routes, name):
 def test_agentic_joins_two_documents(routes):
     out = routes["agentic"].answer("Who hosts the Tidemark meeting?")
     steps = [s["step"] for s in out.steps]
-    assert "rewrite" in steps and steps[-1] in ("finish", "fallback")
+    assert "rewrite" in steps and steps[-2] in ("finish", "fallback") and steps[-1] == "score"
     assert not out.abstained and "Ingrid Vosselaar" in out.answer
     assert {"company/leadership.html", "company/glossary.md"} <= cited_files(out)
 
@@ -99,6 +100,7 @@ def test_ask_cli_json_contract_for_the_naive_route(sample_home):
     assert out["citations"] and set(out["citations"][0]) == {"source", "chunk_id", "span"}
     assert out["steps"][0]["step"] == "retrieve" and out["steps"][0]["k"] == 4 and len(out["steps"][0]["hits"]) == 4
     assert all(isinstance(s["seconds"], float) for s in out["steps"])
+    assert {"confidence", "grounded", "faithfulness", "answer_relevance", "context_relevance", "tokens_per_s"} <= set(out["scores"])
 
 
 def test_ask_cli_names_the_fix_when_the_collection_is_missing(sample_home):

@@ -1,0 +1,58 @@
+"""Every route's answers carry the answer scores: a wrapper that ``build_route`` puts around each.
+
+The scores (``assistant.scoring``) need the text of the chunks an answer cites; routes return only
+their ids, so the wrapper reads them from the record database (one indexed SELECT, ~1 ms) rather
+than widening every route's result. The route's own scores (``confidence``, ``grounded``, ...)
+stay; ``tokens_per_s`` joins them, and a ``score`` step records what the scoring cost. An answer
+the route declined (``abstained``) is not scored: there is no answer to judge.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any, Callable
+
+from assistant.routes import Route, RouteResult
+from assistant.scoring import score_answer
+from ingestion.home import Home
+from ingestion.records import RecordManager
+
+
+def cited_texts(home: Home, citations: list[dict[str, Any]]) -> list[str]:
+    """The text of each cited chunk still in the records, in citation order."""
+    ids = [c["chunk_id"] for c in citations if c.get("chunk_id")]
+    if not ids or not home.records_db.is_file():
+        return []
+    records = RecordManager(home.records_db)
+    try:
+        found = records.get_chunks(ids)
+    finally:
+        records.close()
+    return [found[i].text for i in ids if i in found]
+
+
+def with_scores(result: RouteResult, question: str, home: Home) -> RouteResult:
+    if result.abstained:
+        return result
+    start = time.perf_counter()
+    scores = dict(result.scores)
+    scores.update(score_answer(question, result.answer, cited_texts(home, result.citations)).to_dict())
+    completion = (result.tokens or {}).get("completion", 0)
+    if completion and result.latency_s > 0:
+        scores["tokens_per_s"] = round(completion / result.latency_s, 2)
+    step = {"step": "score", "seconds": round(time.perf_counter() - start, 4)}
+    return dataclasses.replace(result, scores=scores, steps=[*result.steps, step])
+
+
+class ScoredRoute:
+    """``route`` with scores added to each answer; everything else is the route's own."""
+
+    def __init__(self, route: Route, home: Home) -> None:
+        self.route, self.home, self.name = route, home, route.name
+
+    def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
+        return with_scores(self.route.answer(question, on_token=on_token), question, self.home)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.route, name)
