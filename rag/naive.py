@@ -95,6 +95,13 @@ class NaiveRAG:
                               confidence=conf, scores=scores, tokens=done.tokens())
         return self._cite(question, verified.text, verified.reason, start, trace, ctx, conf, scores, done.tokens())
 
+    def assess(self, question: str) -> tuple[list[Sentence], Confidence]:
+        """Retrieval and the calibrated gate alone, without a model call: what a router reads
+        before it picks a route (``assistant.router``). No judge vote: that costs a generation."""
+        trace = Trace()
+        ranked = self._evidence(question.strip(), trace)
+        return ranked, self.gate.confidence(question.strip(), ranked, self.scorer)
+
     # -- the stages, in the order ``answer`` runs them ---------------------------------------------
     def _evidence(self, question: str, trace: Trace) -> list[Sentence]:
         with trace.step("retrieve", mode=self.settings.mode, k=self.settings.k) as rec:

@@ -97,8 +97,8 @@ def render_answer(result: dict[str, Any]) -> None:
     if scores := scores_line(result):
         st.caption(f"Scores: {scores}")
     _sources(result)
-    if result.get("route") == "agentic":
-        with st.expander("Agent trace"):
+    if result.get("route") in ("agentic", "auto"):
+        with st.expander("Agent trace" if result.get("route") == "agentic" else "Router and trace"):
             for n, step in enumerate(result.get("steps") or [], 1):
                 st.markdown(f"**{n}. {_md_escape(str(step.get('step') or step.get('name') or step.get('node') or 'step'))}**")
                 st.json(step, expanded=False)

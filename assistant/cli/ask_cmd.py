@@ -26,7 +26,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("question", nargs="?", help="the question (or use --questions FILE)")
     parser.add_argument("--questions", metavar="FILE", help="answer each line of FILE; models load once")
     # Default stays "base" until the router exists; it will then become "auto".
-    parser.add_argument("--route", default="base", choices=route_names(), help="which route answers (default: base)")
+    parser.add_argument("--route", default="auto", choices=route_names(),
+                        help="which route answers (default: auto, which picks one per question and says why)")
+    parser.add_argument("--budget-s", type=float, default=None, metavar="SECONDS",
+                        help="auto route: latency budget; below what the agentic route costs, it is not chosen")
     parser.add_argument("--model", default=None, help="registry name, .gguf path, HF dir, hub id or openai:MODEL@URL")
     parser.add_argument("--max-tokens", type=int, default=256, help="most tokens to generate (default 256)")
     parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy, reproducible (default 0)")
@@ -64,10 +67,11 @@ def run(args: argparse.Namespace) -> dict | None:
         max_tokens=args.max_tokens, temperature=args.temperature, top_p=args.top_p, stop=tuple(args.stop), seed=args.seed
     )
     home = Home.resolve(args.home)
+    budget = _budget(args.budget_s)
     print(f"ragft ask: loading route {args.route}...", file=sys.stderr, flush=True)
     route = build_route(args.route, RouteContext(
         home=home, model=args.model, options=options, collection=args.collection, k=args.k, judge=args.judge,
-        adapter=args.adapter, profile=profile_of(args),
+        adapter=args.adapter, profile=profile_of(args), budget_s=budget,
     ))
     results = []
     for question in questions:
@@ -86,6 +90,12 @@ def run(args: argparse.Namespace) -> dict | None:
     if not args.json:
         return None
     return results[0] if args.question else {"results": [dict(r, question=q) for r, q in zip(results, questions)]}
+
+
+def _budget(value: float | None) -> float | None:
+    if value is not None and value <= 0:
+        raise ConfigError(f"--budget-s must be more than 0 seconds, not {value:g}", fix="pass e.g. --budget-s 2")
+    return value
 
 
 def _echo(piece: str) -> None:

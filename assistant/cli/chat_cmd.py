@@ -19,12 +19,12 @@ HELP = "commands: /route NAME, /routes, /help, /quit"
 
 
 def default_route() -> str:
-    return "naive" if "naive" in ROUTES else "base"
+    return "auto" if "auto" in ROUTES else "base"
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("chat", help="chat in the terminal (answers stream; citations follow)")
-    p.add_argument("--route", default=None, choices=route_names(), help="route to start with (default: naive, else base)")
+    p.add_argument("--route", default=None, choices=route_names(), help="route to start with (default: auto)")
     p.add_argument("--model", default=None, help="registry name, .gguf path, HF dir, hub id or openai:MODEL@URL")
     p.add_argument("--max-tokens", type=int, default=256, help="most tokens per answer (default 256)")
     p.set_defaults(handler=run, render=None)

@@ -18,6 +18,7 @@ from rag.chat_model import GenerationOptions
 
 # name -> "module:factory". Later routes add a line here.
 ROUTES: dict[str, str] = {
+    "auto": "assistant.routes.auto:AutoRoute",
     "base": "assistant.routes.base:BaseRoute",
     "naive": "assistant.routes.naive:NaiveRoute",
     "agentic": "assistant.routes.agentic:AgenticRoute",
@@ -40,6 +41,8 @@ class RouteContext:
     """``--judge``: a stronger model for the RAG routes' relevance and grounding votes."""
     adapter: str | None = None
     """``--adapter``: a registered adapter for the finetuned and hybrid routes (None: the newest)."""
+    budget_s: float | None = None
+    """``--budget-s``: the auto route's latency budget in seconds (None: no budget)."""
     profile: str | None = None
     """``--profile`` (``assistant.profiles``): the base model of every route (None: $RAGFT_PROFILE, else tiny).
     A profile that was asked for also restricts the finetuned and hybrid routes to adapters trained on it."""

@@ -14,19 +14,20 @@ QUESTION = "How many employees did Marrowfield have at the start of 2025?"
 
 
 @pytest.mark.slow
-def test_chat_answers_on_naive_with_caption_and_sources(sample_home):
+def test_chat_answers_on_auto_by_default_with_caption_and_sources(sample_home):
     at = app()
     route = at.selectbox(key="chat_route")
-    assert route.label == "Route" and route.value == "naive" and list(route.options) == list(ROUTES)
+    assert route.label == "Route" and route.value == "auto" and list(route.options) == list(ROUTES)
 
     at.chat_input[0].set_value(QUESTION).run(timeout=MODEL_TIMEOUT)
     assert not at.exception and errors(at) == []
     history = at.session_state["chat_history"]
     assert len(history) == 1 and history[0]["question"] == QUESTION
     result = history[0]["result"]
-    assert result["route"] == "naive" and result["answer"]
+    assert result["route"] == "auto" and result["answer"] and result["reason"].startswith("chose naive: confident retrieval")
+    assert result["steps"][0]["step"] == "router" and result["steps"][0]["chosen"] == "naive"
     captions = [c.value for c in at.caption]
-    assert any(re.fullmatch(r"naive · \S.* · \d+ tokens · \d+\.\d\d s", c) for c in captions), captions
+    assert any(re.fullmatch(r"auto · \S.* · \d+ tokens · \d+\.\d\d s", c) for c in captions), captions
     sources = [e for e in at.expander if e.label.startswith("Sources (")]
     assert [e.label for e in sources] == [f"Sources ({len(result['citations'])})"] and result["citations"]
     body = " ".join(m.value for m in sources[0].markdown)

@@ -19,7 +19,7 @@ HISTORY = "chat_history"  # [{"question", "result": RouteResult dict + passages}
 st.title("Chat")
 home = resources.home()
 names = list(ROUTES)  # routes register in assistant.routes; new ones show up here
-route_name = st.selectbox("Route", names, index=names.index("naive") if "naive" in names else 0, key="chat_route")
+route_name = st.selectbox("Route", names, index=names.index("auto") if "auto" in names else 0, key="chat_route")
 
 adapters: list[str] = []
 with guard("Listing adapters"):
