@@ -65,6 +65,7 @@ def test_chat_on_agentic_shows_the_agent_trace(sample_home):
 
 def test_chat_without_an_index_shows_one_line_error(home):
     at = app()
+    at.selectbox(key="chat_route").set_value("naive").run()  # auto would answer from the bare model
     at.chat_input[0].set_value(QUESTION).run()
     assert not at.exception
     (message,) = errors(at)
