@@ -29,6 +29,17 @@ and the ``ragas`` library computes these three metrics only with an LLM. What ea
   punctuation or articles) and **contains** (a reference occurs in the answer), each the best over
   the references.
 
+**Judge mode** (``ragft ask --judge MODEL``, e.g. ``openai:MODEL@URL`` or the installed 1.5B
+model): the same three metrics computed the RAGAS way by asking the judge (``rag.checks.LLMJudge``):
+faithfulness = the mean verdict "is this statement supported by the context" over the statements;
+answer relevance = its verdict "does the answer give exactly what the question asks for" (RAGAS
+instead generates questions from the answer and compares embeddings; asking directly needs one
+call, not three plus an embedder); context relevance = "does the passage help answer the question"
+on the cited chunks. A verdict is P(yes) where the backend exposes logits, else 1/0 (0.5: no clear
+reply). The ``ragas`` library is not used: its metrics run through its own LLM wrappers and
+async executor, and offline it has nothing to compute these three with. Cost: one judge call per
+statement plus two.
+
 How well these separate correct from wrong and unsupported answers on the sample corpus and a
 real documentation set is measured in benchmarks/bench_scores.py (RESULTS.md, bench_scores).
 """
@@ -40,7 +51,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
-from rag.checks import ANY, candidates, expected_type, sentences, unsupported
+from rag.checks import ANY, LLMJudge, candidates, expected_type, sentences, unsupported
 from rag.citations import answer_terms, support
 from rag.context import split_sentences, stems, terms
 
@@ -139,12 +150,23 @@ def reference_scores(answer: str, references: Sequence[str]) -> tuple[float, flo
 
 
 def score_answer(question: str, answer: str, contexts: Sequence[str] = (), *,
-                 references: Sequence[str] | None = None) -> AnswerScores:
-    """Every score of one answer; ``contexts``: the texts of the chunks it cites (none: no context)."""
+                 references: Sequence[str] | None = None, judge: LLMJudge | None = None) -> AnswerScores:
+    """Every score of one answer; ``contexts``: the texts of the chunks it cites (none: no context);
+    ``judge``: compute faithfulness and the relevances by asking it instead (see the module docstring)."""
     context = [s for text in contexts for s in split_sentences(text)]
     em = f1 = contains = None
     if references:
         em, f1, contains = reference_scores(answer, references)
+    if judge is not None:
+        joined = "\n\n".join(contexts)
+        claims = statements(answer)
+        return AnswerScores(
+            answer_relevance=judge.addresses_score(question, _MARKER.sub("", answer)),
+            faithfulness=(sum(judge.supported_score(c, joined) for c in claims) / len(claims) if claims else 0.0)
+            if contexts else None,
+            context_relevance=judge.relevant_score(question, joined) if contexts else None,
+            exact_match=em, f1=f1, contains=contains,
+        )
     return AnswerScores(
         answer_relevance=answer_relevance(answer, question, context),
         faithfulness=faithfulness(answer, question, context) if context else None,

@@ -235,6 +235,20 @@ class LLMJudge:
         return (f"Context:\n{context}\n\nQuestion: {question}\nAnswer: {answer}\n\n"
                 "Is every fact in the answer stated in the context, and does it answer the question?")
 
+    # The answer scores' judge mode (``assistant.scoring``), RAGAS's questions asked directly.
+    def supported_score(self, statement: str, context: str) -> float:
+        """Faithfulness, one statement: does the context support it (RAGAS's NLI verdict)."""
+        return self._p_yes(f"Context:\n{context}\n\nStatement: {statement}\n\nIs the statement supported by the context?")
+
+    def addresses_score(self, question: str, answer: str) -> float:
+        """Answer relevance: does the answer give what the question asks for (not a related fact)."""
+        return self._p_yes(f"Question: {question}\nAnswer: {answer}\n\n"
+                           "Does the answer give exactly what the question asks for?")
+
+    def relevant_score(self, question: str, passage: str) -> float:
+        """Context relevance: does the passage help answer the question."""
+        return self._p_yes(f"Passage:\n{passage}\n\nDoes the passage help answer this question: {question}")
+
     def relevant(self, question: str, passage: str) -> bool | None:
         return self._ask(f"Passage:\n{passage}\n\nDoes the passage help answer this question: {question}")
 

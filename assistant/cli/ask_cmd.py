@@ -38,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, default=None, help="sampling seed")
     add_collection_flags(parser, with_store=False)
     parser.add_argument("-k", type=int, default=None, help="chunks retrieved per query by the RAG routes (default 5)")
-    parser.add_argument("--judge", default=None, metavar="MODEL", help="naive, agentic and hybrid routes: a stronger model (e.g. openai:MODEL@URL) that votes on relevance and grounding")
+    parser.add_argument("--judge", default=None, metavar="MODEL", help="a stronger model (e.g. openai:MODEL@URL, or qwen2.5-1.5b once installed): votes on relevance and grounding in the RAG routes, and computes every answer's scores")
     parser.add_argument("--adapter", default=None, metavar="NAME",
                         help="finetuned/hybrid routes: the registered adapter that answers (default: the newest; see `ragft adapters`)")
     add_json_flag(parser)

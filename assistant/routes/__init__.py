@@ -87,4 +87,10 @@ def build_route(name: str, context: RouteContext, *, scored: bool = True) -> Rou
         return route
     from assistant.routes.scored import ScoredRoute
 
-    return ScoredRoute(route, context.home)
+    judge = None
+    if context.judge:  # --judge: the answer scores are computed by asking it (assistant.scoring)
+        from assistant.llm import get_model
+        from rag.checks import LLMJudge
+
+        judge = LLMJudge(get_model(context.judge, home=context.home))
+    return ScoredRoute(route, context.home, judge)

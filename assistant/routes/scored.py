@@ -3,7 +3,8 @@
 The scores (``assistant.scoring``) need the text of the chunks an answer cites; routes return only
 their ids, so the wrapper reads them from the record database (one indexed SELECT, ~1 ms) rather
 than widening every route's result. The route's own scores (``confidence``, ``grounded``, ...)
-stay; ``tokens_per_s`` joins them, and a ``score`` step records what the scoring cost. An answer
+stay; ``tokens_per_s`` joins them, and a ``score`` step records what the scoring cost and who
+scored (``offline``, or the ``--judge`` model, which then computes the metrics). An answer
 the route declined (``abstained``) is not scored: there is no answer to judge.
 """
 
@@ -15,6 +16,7 @@ from typing import Any, Callable
 
 from assistant.routes import Route, RouteResult
 from assistant.scoring import score_answer
+from rag.checks import LLMJudge
 from ingestion.home import Home
 from ingestion.records import RecordManager
 
@@ -32,27 +34,28 @@ def cited_texts(home: Home, citations: list[dict[str, Any]]) -> list[str]:
     return [found[i].text for i in ids if i in found]
 
 
-def with_scores(result: RouteResult, question: str, home: Home) -> RouteResult:
+def with_scores(result: RouteResult, question: str, home: Home, judge: LLMJudge | None = None) -> RouteResult:
     if result.abstained:
         return result
     start = time.perf_counter()
     scores = dict(result.scores)
-    scores.update(score_answer(question, result.answer, cited_texts(home, result.citations)).to_dict())
+    scores.update(score_answer(question, result.answer, cited_texts(home, result.citations), judge=judge).to_dict())
     completion = (result.tokens or {}).get("completion", 0)
     if completion and result.latency_s > 0:
         scores["tokens_per_s"] = round(completion / result.latency_s, 2)
-    step = {"step": "score", "seconds": round(time.perf_counter() - start, 4)}
+    step = {"step": "score", "by": judge.model.name if judge is not None else "offline",
+            "seconds": round(time.perf_counter() - start, 4)}
     return dataclasses.replace(result, scores=scores, steps=[*result.steps, step])
 
 
 class ScoredRoute:
     """``route`` with scores added to each answer; everything else is the route's own."""
 
-    def __init__(self, route: Route, home: Home) -> None:
-        self.route, self.home, self.name = route, home, route.name
+    def __init__(self, route: Route, home: Home, judge: LLMJudge | None = None) -> None:
+        self.route, self.home, self.name, self.judge = route, home, route.name, judge
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
-        return with_scores(self.route.answer(question, on_token=on_token), question, self.home)
+        return with_scores(self.route.answer(question, on_token=on_token), question, self.home, self.judge)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.route, name)

@@ -61,3 +61,22 @@ def test_reference_metrics_use_squad_normalisation():
 def test_every_score_is_there_with_context_and_reference(leave_doc):
     s = score_answer(VACATION, "Employees receive 27 working days [1].", [leave_doc] * 3, references=["27"])
     assert set(s.to_dict()) == {"answer_relevance", "faithfulness", "context_relevance", "exact_match", "f1", "contains"}
+
+
+def test_judge_mode_asks_the_judge_each_metric_over_a_real_endpoint(openai_server, leave_doc, tmp_path):
+    # Wiring: the endpoint serves the bundled 135M model (too weak to judge well), so only the
+    # calls and the ranges are asserted: one verdict per statement, one for each relevance.
+    from assistant.llm import get_model
+    from ingestion.home import Home
+    from rag.checks import LLMJudge
+
+    judge = LLMJudge(get_model(f"openai:judge@{openai_server.url}/v1", home=Home.resolve(tmp_path)))
+    before = openai_server.hits.get("v1", 0)
+    answer = "Full-time employees receive 27 working days [1]. Unused days carry over up to 5 days [1]."
+    s = score_answer(VACATION, answer, [leave_doc], references=["27"], judge=judge)
+    assert openai_server.hits.get("v1", 0) == before + 2 + 2
+    assert all(0.0 <= v <= 1.0 for v in (s.faithfulness, s.answer_relevance, s.context_relevance))
+    assert s.contains == 1.0  # reference metrics stay exact
+    alone = score_answer("What is the capital of France?", "Paris.", judge=judge)
+    assert alone.faithfulness is None and alone.context_relevance is None
+    assert openai_server.hits.get("v1", 0) == before + 5

@@ -123,5 +123,12 @@ def test_judge_votes_go_to_the_configured_endpoint(sample_home, openai_server):
         route.close()
     votes = [s for s in out.steps if s["step"] == "judge"]
     assert [v["asked"] for v in votes] == ["grounded"] and votes[0]["verdict"] in (True, False, None)
-    assert openai_server.hits.get("v1", 0) == before + 1
     assert out.abstained is (votes[0]["verdict"] is False)
+    # then the judge computes the answer's scores: one verdict per statement, answer and context relevance
+    from assistant.scoring import statements
+
+    scoring = 0 if out.abstained else len(statements(out.answer)) + 2
+    assert openai_server.hits.get("v1", 0) == before + 1 + scoring
+    if not out.abstained:
+        assert out.steps[-1]["step"] == "score" and out.steps[-1]["by"] != "offline"
+        assert all(0.0 <= out.scores[k] <= 1.0 for k in ("faithfulness", "answer_relevance", "context_relevance"))
