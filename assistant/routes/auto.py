@@ -35,6 +35,7 @@ class AutoRoute:
         self.routes: dict[str, Route] = {}
         self.unavailable: dict[str, str] = {}
         self.naive = self._load("naive")  # None when the collection has no index
+        self.last_retrieval_s = 0.0
 
     def _load(self, name: str) -> Route | None:
         if name in self.routes:
@@ -67,7 +68,9 @@ class AutoRoute:
                                            ["stale_sources"]]}
         if self.naive is None:
             return Signals(indexed=False, budget_s=self.budget_s, **lineage)
+        start = time.perf_counter()
         ranked, conf = self.naive.rag.assess(question)
+        self.last_retrieval_s = time.perf_counter() - start
         top = list(dict.fromkeys(s.source for s in ranked[:5]))
         other = next((s.score for s in ranked if ranked and s.source != ranked[0].source), 0.0)
         return Signals(confidence=round(conf.score, 4), threshold=conf.threshold,
@@ -90,8 +93,10 @@ class AutoRoute:
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
         start = time.perf_counter()
+        self.last_retrieval_s = 0.0
         decision = self.decide(question)
         step = decision.to_step(time.perf_counter() - start)
+        step["retrieval_s"] = round(self.last_retrieval_s, 4)  # the rest of "seconds" is the decision itself
         result = self.routes[decision.route].answer(question, on_token=on_token)
         # ``route`` stays "auto": the contestant in comparisons and votes; the chosen one is in reason and steps
         return dataclasses.replace(result, route=self.name, reason=f"chose {decision.route}: {decision.reason}",
