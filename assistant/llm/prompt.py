@@ -28,8 +28,14 @@ class ChatTemplate:
     bos_token: str = ""
     eos_token: str = ""
 
+    def __post_init__(self) -> None:
+        # Import the renderer where the template is made (when a model loads, in the loading
+        # thread), not at the first render: two routes that first rendered in parallel compare
+        # threads once raced on transformers' lazy module ("cannot import name ... from partially
+        # initialized module 'transformers.utils'"). Only its jinja part: no torch or model code.
+        from transformers.utils import chat_template_utils  # noqa: F401
+
     def render(self, messages: list[ChatMessage], *, add_generation_prompt: bool = True) -> str:
-        # transformers' renderer, imported lazily: only its jinja part, no torch or model code.
         from transformers.utils.chat_template_utils import render_jinja_template
 
         try:

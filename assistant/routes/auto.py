@@ -33,7 +33,7 @@ class AutoRoute:
     def __init__(self, context: RouteContext) -> None:
         self.context, self.budget_s = context, context.budget_s
         self.routes: dict[str, Route] = {}
-        self.unavailable: dict[str, str] = {}
+        self.unavailable: dict[str, RagftError] = {}
         self.naive = self._load("naive")  # None when the collection has no index
         self.last_retrieval_s = 0.0
 
@@ -45,7 +45,7 @@ class AutoRoute:
         try:
             self.routes[name] = build_route(name, self.context, scored=False)  # the outer wrapper scores
         except RagftError as err:
-            self.unavailable[name] = err.one_line()
+            self.unavailable[name] = err
             return None
         return self.routes[name]
 
@@ -81,13 +81,12 @@ class AutoRoute:
         signals = self.signals(question)
         decision = decide(signals)
         while self._load(decision.route) is None:  # e.g. the adapter's export failed to load
-            why = self.unavailable[decision.route]
             if decision.route in ("finetuned", "hybrid"):
                 signals = dataclasses.replace(signals, adapter=None, adapter_sources=[], changed_sources=[])
             elif decision.route == "agentic":
                 signals = dataclasses.replace(signals, budget_s=0.0)
-            else:
-                raise RagftError(f"the auto route cannot answer: {decision.route} failed to load: {why}")
+            else:  # naive or base cannot load: nothing to fall back on; the user needs that error as it is
+                raise self.unavailable[decision.route]
             decision = decide(signals)
         return decision
 

@@ -103,8 +103,9 @@ def test_qlora_trains_on_an_nf4_base(tmp_path, tiny_llama_dir):
 
 
 def test_keep_last_saves_the_final_weights_not_the_best_validation_loss(tmp_path, tiny_llama_dir):
-    # A learning rate far too high makes the validation loss rise after the first epoch (checked
-    # below), so "best" would restore an earlier checkpoint; "last" must keep step 9's weights.
+    # "last" must keep step 9's weights exactly, not restore an earlier checkpoint. (A learning
+    # rate far too high made the validation loss rise after epoch 1 on some CPUs, not on all: on
+    # AMD EPYC it fell 10.84 -> 10.69 -> 10.67, so the test no longer leans on the loss curve.)
     from safetensors.torch import load_file
 
     data = write_dataset(tmp_path / "five.jsonl")
@@ -114,9 +115,12 @@ def test_keep_last_saves_the_final_weights_not_the_best_validation_loss(tmp_path
     rows = [json.loads(l) for l in (folder / "metrics.jsonl").read_text().splitlines()]
     evals = {r["step"]: r["eval_loss"] for r in rows if "eval_loss" in r}
     assert sorted(evals) == [3, 6, 9]  # no early stop although the loss rose
-    assert min(evals, key=evals.get) != 9, evals  # the setup's premise: the last epoch is not the best
     assert result.status == "complete" and result.global_step == 9 and result.eval_loss == evals[9]
     saved = load_file(folder / "adapter_model.safetensors")
     final = load_file(folder / "checkpoints" / "checkpoint-9" / "adapter_model.safetensors")
     assert saved.keys() == final.keys() and all((saved[k] - final[k]).abs().max() == 0 for k in saved)
+    earlier = [p for p in (folder / "checkpoints").glob("checkpoint-*") if p.name != "checkpoint-9"]
+    assert earlier  # an earlier checkpoint is kept beside the last (save_total_limit 2)
+    older = load_file(earlier[0] / "adapter_model.safetensors")
+    assert any((saved[k] - older[k]).abs().max() > 0 for k in saved)  # so "the same as step 9" means something
     assert registry.read_entry(home, "last")["hyperparameters"]["keep"] == "last"
