@@ -68,10 +68,11 @@ class Decision:
     route: str
     reason: str  # one sentence that names the signal
     signals: Signals
+    retrieval_s: float = 0.0  # what reading the signals cost in retrieval (the rest is the decision itself)
 
     def to_step(self, seconds: float) -> dict:
         return {"step": "router", "chosen": self.route, "reason": self.reason, "signals": self.signals.to_dict(),
-                "seconds": round(seconds, 4)}
+                "seconds": round(seconds, 4), "retrieval_s": round(self.retrieval_s, 4)}
 
 
 def _name(source: str) -> str:

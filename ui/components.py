@@ -15,10 +15,10 @@ from typing import Any, Iterator
 
 import streamlit as st
 
+from assistant.routes.scored import cited_chunks
 from assistant.scoring import describe
 from ingestion.errors import RagftError
 from ingestion.home import Home
-from ingestion.records import RecordManager
 
 log = logging.getLogger("ragft.ui")
 
@@ -38,14 +38,7 @@ def guard(action: str) -> Iterator[None]:
 
 def passages(home: Home, citations: list[dict[str, Any]]) -> dict[str, str]:
     """``{chunk_id: chunk text}`` for the cited chunks that are still in the records."""
-    ids = [c["chunk_id"] for c in citations if c.get("chunk_id")]
-    if not ids or not home.records_db.is_file():
-        return {}
-    records = RecordManager(home.records_db)
-    try:
-        return {cid: chunk.text for cid, chunk in records.get_chunks(ids).items()}
-    finally:
-        records.close()
+    return cited_chunks(home, citations)
 
 
 def _md_escape(text: str) -> str:

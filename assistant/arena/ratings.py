@@ -52,13 +52,23 @@ class Battle:
             raise ValueError(f"Battle between {self.a!r} and itself")
 
 
+def letter(position: int) -> str:
+    """The letter an answer is shown and voted as: 0 -> "a" (A), 1 -> "b", ..."""
+    return chr(ord("a") + position)
+
+
+def position(mark: str) -> int:
+    """The inverse of ``letter``: "a" (or "A") -> 0."""
+    return ord(mark.lower()) - ord("a")
+
+
 def battles_of(routes: Sequence[str], winner: str, *, collection: str = "default", vote: str = "") -> list[Battle]:
     """The battles one vote stands for: ``routes`` in letter order (A, B, ...), ``winner`` a letter,
     ``tie`` or ``bad``."""
     if winner in ("tie", "bad"):
         return [Battle(routes[i], routes[j], "tie", collection, bad=winner == "bad", vote=vote)
                 for i in range(len(routes)) for j in range(i + 1, len(routes))]
-    won = routes[ord(winner) - ord("a")]
+    won = routes[position(winner)]
     return [Battle(won, other, "a", collection, vote=vote) for other in routes if other != won]
 
 
@@ -156,10 +166,12 @@ class Standing:
 class Leaderboard:
     standings: list[Standing] = field(default_factory=list)
     battles: int = 0
+    votes: int = 0  # a vote on three routes is two or three battles
     rounds: int = DEFAULT_ROUNDS
 
     def to_dict(self) -> dict:
-        return {"routes": [s.to_dict() for s in self.standings], "battles": self.battles, "bootstrap_rounds": self.rounds}
+        return {"routes": [s.to_dict() for s in self.standings], "votes": self.votes, "battles": self.battles,
+                "bootstrap_rounds": self.rounds}
 
 
 def leaderboard(battles: Sequence[Battle], *, rounds: int = DEFAULT_ROUNDS, seed: int = 0) -> Leaderboard:
@@ -179,7 +191,7 @@ def leaderboard(battles: Sequence[Battle], *, rounds: int = DEFAULT_ROUNDS, seed
                              losses=len(mine) - won - tied, ties=tied, both_bad=sum(1 for b in mine if b.bad),
                              elo=elo[route]))
     rows.sort(key=lambda s: (-s.score, s.route))
-    return Leaderboard(standings=rows, battles=len(battles), rounds=rounds)
+    return Leaderboard(standings=rows, battles=len(battles), votes=len({b.vote or id(b) for b in battles}), rounds=rounds)
 
 
 def simulate(strengths: dict[str, float], n_votes: int, *, seed: int, tie_rate: float = 0.0) -> list[Battle]:

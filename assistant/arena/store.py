@@ -16,6 +16,7 @@ the vote already stored, and nothing stored changes.
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import uuid
@@ -23,7 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ContextManager, Sequence
 
-from assistant.arena.ratings import Battle, battles_of
+from assistant.arena.ratings import Battle, battles_of, letter, position
+from assistant.routes import ROUTES
 from ingestion.database import connect, migrate, transaction
 from ingestion.errors import ConfigError, StoreError
 from ingestion.home import Home
@@ -56,20 +58,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE TABLE votes (
         comparison_id TEXT PRIMARY KEY REFERENCES comparisons(id),
-        winner TEXT NOT NULL CHECK (winner IN ('a', 'b', 'c', 'd', 'e', 'tie', 'bad')),
+        winner TEXT NOT NULL CHECK (winner IN ('tie', 'bad') OR (length(winner) = 1 AND winner BETWEEN 'a' AND 'z')),
         voted_at TEXT NOT NULL
     );
     CREATE INDEX comparisons_by_collection ON comparisons(collection, created_at);
     """,
 )
 
-WINNERS = ("a", "b", "c", "d", "e", "tie", "bad")
+MAX_ROUTES = len(ROUTES)  # every route at once
+WINNERS = (*(letter(i) for i in range(MAX_ROUTES)), "tie", "bad")
 NO_VOTES = "no votes yet: compare routes (`ragft compare QUESTION --routes a,b`, or the app's Arena page) and vote"
-MAX_ROUTES = 5  # every route at once: letters a..e
-
-
-def letter(position: int) -> str:
-    return chr(ord("a") + position)
 
 
 @dataclass(frozen=True)
@@ -88,6 +86,11 @@ class Comparison:
     @property
     def routes(self) -> list[str]:
         return [r["route"] for r in self.results]
+
+    @property
+    def winner_route(self) -> str | None:
+        """The route the vote chose (None: no vote yet, a tie, or both bad)."""
+        return None if self.winner in (None, "tie", "bad") else self.routes[position(self.winner)]
 
     @property
     def answered(self) -> list[int]:
@@ -186,15 +189,17 @@ class ArenaStore:
                           profile=row[5], blind=bool(row[6]), results=results, winner=row[7], voted_at=row[8])
 
     def battles(self, collection: str | None = None) -> list[Battle]:
-        """Every vote as pairwise battles, oldest vote first."""
-        query = ("SELECT c.id, c.collection, v.winner FROM votes v JOIN comparisons c ON c.id = v.comparison_id"
-                 + (" WHERE c.collection = ?" if collection else "") + " ORDER BY v.voted_at, v.rowid")
+        """Every vote as pairwise battles, oldest vote first (one query: each vote with its answered routes)."""
+        query = ("SELECT v.comparison_id, c.collection, v.winner, a.position, a.route FROM votes v "
+                 "JOIN comparisons c ON c.id = v.comparison_id "
+                 "JOIN answers a ON a.comparison_id = v.comparison_id AND a.error IS NULL"
+                 + (" WHERE c.collection = ?" if collection else "") + " ORDER BY v.voted_at, v.rowid, a.position")
         out: list[Battle] = []
-        for cid, coll, winner in self._db.execute(query, (collection,) if collection else ()).fetchall():
-            answered = self._db.execute("SELECT position, route FROM answers WHERE comparison_id = ? AND error IS NULL "
-                                        "ORDER BY position", (cid,)).fetchall()
-            if winner not in ("tie", "bad"):
-                winner = letter([p for p, _ in answered].index(ord(winner) - ord("a")))
+        rows = self._db.execute(query, (collection,) if collection else ()).fetchall()
+        for (cid, coll, winner), group in itertools.groupby(rows, key=lambda r: r[:3]):
+            answered = [(p, route) for *_, p, route in group]
+            if winner not in ("tie", "bad"):  # the stored letter names a position among all answers
+                winner = letter([p for p, _ in answered].index(position(winner)))
             out += battles_of([route for _, route in answered], winner, collection=coll, vote=cid)
         return out
 

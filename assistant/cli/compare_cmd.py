@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from assistant.arena.ratings import letter
 from assistant.arena.store import record_comparison
 from assistant.cli import add_json_flag
 from assistant.cli.common import add_collection_flags, profile_of
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> dict:
 def render(payload: dict) -> str:
     lines = []
     for n, r in enumerate(payload["results"]):
-        mark = chr(ord("A") + n)
+        mark = letter(n).upper()
         if "error" in r:
             lines += [f"== {mark} · {r['route']} (failed)", f"  {r['error']}", ""]
             continue

@@ -35,23 +35,20 @@ def run(args: argparse.Namespace) -> dict:
     if args.rounds < 1:
         raise ConfigError(f"--rounds must be at least 1, not {args.rounds}", fix="pass e.g. --rounds 200")
     with ArenaStore.open(home_of(args)) as store:
-        battles = store.battles(args.collection)
-        per = {name: store.battles(name) for name in store.collections()} if args.by == "collection" else {}
+        everything = store.battles()  # one read; the collection filters below are in memory
+    battles = [b for b in everything if b.collection == args.collection] if args.collection else everything
     board = leaderboard(battles, rounds=args.rounds, seed=args.seed)
     payload = board.to_dict()
-    payload.update(collection=args.collection, votes=_votes(battles))
+    payload["collection"] = args.collection
     if not battles:
         payload["message"] = NO_VOTES if not args.collection else f"no votes on collection {args.collection!r} yet"
-    if per:
-        payload["collections"] = {name: {**leaderboard(b, rounds=args.rounds, seed=args.seed).to_dict(), "votes": _votes(b)}
-                                  for name, b in per.items()}
+    if args.by == "collection" and everything:
+        names = sorted({b.collection for b in everything})
+        payload["collections"] = {name: leaderboard([b for b in everything if b.collection == name], rounds=args.rounds,
+                                                    seed=args.seed).to_dict() for name in names}
     if args.plot and battles:
         payload["plot"] = str(save(board, Path(args.plot)))
     return payload
-
-
-def _votes(battles) -> int:
-    return len({b.vote for b in battles})  # a vote on three routes is two or three battles
 
 
 def render(payload: dict) -> str:

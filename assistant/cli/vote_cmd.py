@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from assistant.arena.ratings import letter
 from assistant.arena.store import WINNERS, ArenaStore
 from assistant.cli import add_json_flag
 from assistant.cli.common import home_of
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("vote", help="vote on a stored comparison (A/B/tie/both bad)")
     parser.add_argument("comparison_id", help="the comparison_id that `ragft compare --json` printed")
     parser.add_argument("--winner", required=True, type=str.lower, choices=WINNERS,
-                        help="a or b (c, d, e with more routes): that answer was better; tie; bad: both were bad")
+                        help="a or b (c, d, ... with more routes): that answer was better; tie; bad: both were bad")
     add_json_flag(parser)
     parser.set_defaults(handler=run, render=render)
 
@@ -26,12 +27,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> dict:
     with ArenaStore.open(home_of(args)) as store:
         c = store.vote(args.comparison_id, args.winner)
-    winner_route = None if c.winner in ("tie", "bad") else c.routes[ord(c.winner) - ord("a")]
-    return {"comparison_id": c.id, "winner": c.winner, "winner_route": winner_route, "routes": c.routes,
+    return {"comparison_id": c.id, "winner": c.winner, "winner_route": c.winner_route, "routes": c.routes,
             "question": c.question, "collection": c.collection, "voted_at": c.voted_at}
 
 
 def render(payload: dict) -> str:
-    routes = ", ".join(f"{chr(ord('A') + i)} = {r}" for i, r in enumerate(payload["routes"]))
+    routes = ", ".join(f"{letter(i).upper()} = {r}" for i, r in enumerate(payload["routes"]))
     said = {"tie": "a tie", "bad": "both bad"}.get(payload["winner"], f"{payload['winner_route']} won")
     return f"vote stored for {payload['comparison_id']}: {said} ({routes})"

@@ -22,7 +22,6 @@ from assistant.profiles import asked_for
 from assistant.router import Decision, Signals, decide
 from assistant.routes import Route, RouteContext, RouteResult, build_route
 from assistant.routes.finetuned import profile_base, resolve_adapter
-from finetune import registry
 from ingestion.errors import RagftError
 from rag.agentic.nodes import decompose
 
@@ -35,7 +34,6 @@ class AutoRoute:
         self.routes: dict[str, Route] = {}
         self.unavailable: dict[str, RagftError] = {}
         self.naive = self._load("naive")  # None when the collection has no index
-        self.last_retrieval_s = 0.0
 
     def _load(self, name: str) -> Route | None:
         if name in self.routes:
@@ -58,27 +56,27 @@ class AutoRoute:
         except RagftError:
             return None
 
-    def signals(self, question: str) -> Signals:
+    def signals(self, question: str) -> tuple[Signals, float]:
+        """The question's signals, and the seconds their retrieval took."""
         adapter = self._adapter()
         lineage = {}
-        if adapter:
+        if adapter:  # a described registry entry: its staleness is already read
             lineage = {"adapter": adapter["name"],
                        "adapter_sources": [s["source"] for s in adapter.get("sources") or []],
-                       "changed_sources": [s["source"] for s in registry.staleness(adapter, self.context.home.records_db)
-                                           ["stale_sources"]]}
+                       "changed_sources": [s["source"] for s in adapter.get("stale_sources") or []]}
         if self.naive is None:
-            return Signals(indexed=False, budget_s=self.budget_s, **lineage)
+            return Signals(indexed=False, budget_s=self.budget_s, **lineage), 0.0
         start = time.perf_counter()
         ranked, conf = self.naive.rag.assess(question)
-        self.last_retrieval_s = time.perf_counter() - start
+        retrieval_s = time.perf_counter() - start
         top = list(dict.fromkeys(s.source for s in ranked[:5]))
-        other = next((s.score for s in ranked if ranked and s.source != ranked[0].source), 0.0)
+        other = next((s.score for s in ranked if s.source != ranked[0].source), 0.0)
         return Signals(confidence=round(conf.score, 4), threshold=conf.threshold,
                        margin=round(ranked[0].score - other, 4) if ranked else None, top_sources=top,
-                       multi_part=bool(decompose(question)), budget_s=self.budget_s, **lineage)
+                       multi_part=bool(decompose(question)), budget_s=self.budget_s, **lineage), retrieval_s
 
     def decide(self, question: str) -> Decision:
-        signals = self.signals(question)
+        signals, retrieval_s = self.signals(question)
         decision = decide(signals)
         while self._load(decision.route) is None:  # e.g. the adapter's export failed to load
             if decision.route in ("finetuned", "hybrid"):
@@ -88,14 +86,12 @@ class AutoRoute:
             else:  # naive or base cannot load: nothing to fall back on; the user needs that error as it is
                 raise self.unavailable[decision.route]
             decision = decide(signals)
-        return decision
+        return dataclasses.replace(decision, retrieval_s=retrieval_s)
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:
         start = time.perf_counter()
-        self.last_retrieval_s = 0.0
         decision = self.decide(question)
         step = decision.to_step(time.perf_counter() - start)
-        step["retrieval_s"] = round(self.last_retrieval_s, 4)  # the rest of "seconds" is the decision itself
         result = self.routes[decision.route].answer(question, on_token=on_token)
         # ``route`` stays "auto": the contestant in comparisons and votes; the chosen one is in reason and steps
         return dataclasses.replace(result, route=self.name, reason=f"chose {decision.route}: {decision.reason}",

@@ -21,17 +21,18 @@ from ingestion.home import Home
 from ingestion.records import RecordManager
 
 
-def cited_texts(home: Home, citations: list[dict[str, Any]]) -> list[str]:
-    """The text of each cited chunk still in the records, in citation order."""
+def cited_chunks(home: Home, citations: list[dict[str, Any]]) -> dict[str, str]:
+    """``{chunk_id: text}`` of the cited chunks still in the records, in citation order (the app
+    shows the same passages under an answer: ``ui.components.passages``)."""
     ids = [c["chunk_id"] for c in citations if c.get("chunk_id")]
     if not ids or not home.records_db.is_file():
-        return []
+        return {}
     records = RecordManager(home.records_db)
     try:
         found = records.get_chunks(ids)
     finally:
         records.close()
-    return [found[i].text for i in ids if i in found]
+    return {i: found[i].text for i in ids if i in found}
 
 
 def with_scores(result: RouteResult, question: str, home: Home, judge: LLMJudge | None = None) -> RouteResult:
@@ -39,7 +40,7 @@ def with_scores(result: RouteResult, question: str, home: Home, judge: LLMJudge 
         return result
     start = time.perf_counter()
     scores = dict(result.scores)
-    scores.update(score_answer(question, result.answer, cited_texts(home, result.citations), judge=judge).to_dict())
+    scores.update(score_answer(question, result.answer, list(cited_chunks(home, result.citations).values()), judge=judge).to_dict())
     completion = (result.tokens or {}).get("completion", 0)
     if completion and result.latency_s > 0:
         scores["tokens_per_s"] = round(completion / result.latency_s, 2)

@@ -24,7 +24,7 @@ def standings(home_root: str, scope: str, votes: int):
     del votes  # part of the cache key only: a new vote refits
     with ArenaStore.open(Home.resolve(home_root)) as store:
         battles = store.battles(None if scope == ALL else scope)
-    return battles, (leaderboard(battles) if battles else None)
+    return leaderboard(battles) if battles else None
 
 st.title("Leaderboard")
 home = resources.home()
@@ -32,11 +32,11 @@ with guard("Leaderboard"):
     with ArenaStore.open(home) as store:
         scope = st.selectbox("Votes on", [ALL, *store.collections()], key="leaderboard_scope")
         counts = store.counts()
-    battles, board = standings(str(home.root), scope, counts["votes"])
+    board = standings(str(home.root), scope, counts["votes"])
     if board is None:
         st.info(NO_VOTES[0].upper() + NO_VOTES[1:] + ".")
     else:
-        votes = len({b.vote for b in battles})
+        votes = board.votes
         st.caption(f"{votes} vote{'' if votes == 1 else 's'} ({counts['comparisons']} comparisons stored) · scores on the Elo scale, "
                    f"95% intervals from {board.rounds} bootstrap resamples of the votes")
         st.dataframe([{"route": s.route, "score": round(s.score), "95% low": round(s.ci_low), "95% high": round(s.ci_high),

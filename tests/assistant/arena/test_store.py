@@ -124,3 +124,13 @@ def test_a_newer_schema_or_a_corrupt_file_is_one_line(tmp_path):
     with pytest.raises(StoreError, match="unreadable.*move the file away"):
         ArenaStore(bad)
     assert bad.read_bytes() == b"not a database" * 100  # nothing overwritten
+
+
+def test_every_route_at_once_is_one_comparison_and_its_last_letter_can_win(store):
+    from assistant.routes import ROUTES
+
+    cid = store.record("q", [result(r) for r in ROUTES], collection="d")
+    last = chr(ord("a") + len(ROUTES) - 1)
+    c = store.vote(cid, last)
+    assert c.winner_route == list(ROUTES)[-1]
+    assert len(store.battles()) == len(ROUTES) - 1 and {b.a for b in store.battles()} == {list(ROUTES)[-1]}
