@@ -53,3 +53,41 @@ def questions() -> list[dict]:
     """The evaluation questions shipped with the corpus (see sample_corpus/README.md)."""
     path = SAMPLE_ROOT / "questions.jsonl"
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def eval_sets(edition: str, target: Path) -> dict[str, Path]:
+    """Write the corpus's questions as ``ragft eval`` inputs into ``target``; {"qa", "stable", "fresh"} paths.
+
+    ``qa-EDITION.jsonl``: every question the edition answers (an unanswerable one with no answers),
+    its value as of that edition; ``qa-stable.jsonl``: those whose answer is the same in both
+    editions (the set to ask beside ``fresh.jsonl`` after switching editions). ``fresh.jsonl``: what v2 changed against v1: a changed value
+    (old and new answers), a fact only v2 has (no old answers), and one only v1 had
+    (``"deleted": true``: the documents no longer say it).
+    """
+    edition_dir(edition)
+    target.mkdir(parents=True, exist_ok=True)
+    rows = questions()
+    qa = []
+    for q in rows:
+        if edition not in q["editions"]:
+            continue
+        answer = q.get("answer_v2", q["answer"]) if edition == "v2" else q["answer"]
+        qa.append({"id": q["id"], "question": q["question"], "answers": [] if q["kind"] == "unanswerable" else [answer],
+                   "source": q.get("source"), "kind": q["kind"]})
+    fresh = []
+    for q in rows:
+        if q["kind"] == "changed":
+            fresh.append({"id": q["id"], "question": q["question"], "old_answers": [q["answer"]],
+                          "new_answers": [q["answer_v2"]], "source": q["source"]})
+        elif q["editions"] == ["v2"]:
+            fresh.append({"id": q["id"], "question": q["question"], "old_answers": [], "new_answers": [q["answer"]],
+                          "source": q["source"]})
+        elif q["editions"] == ["v1"] and q["kind"] != "unanswerable":
+            fresh.append({"id": q["id"], "question": q["question"], "old_answers": [q["answer"]], "new_answers": [],
+                          "source": q["source"], "deleted": True})
+    moved = {f["id"] for f in fresh}
+    stable = [r for r, q in zip(qa, [q for q in rows if edition in q["editions"]]) if r["id"] not in moved and len(q["editions"]) == 2]
+    paths = {"qa": target / f"qa-{edition}.jsonl", "stable": target / "qa-stable.jsonl", "fresh": target / "fresh.jsonl"}
+    for key, items in (("qa", qa), ("stable", stable), ("fresh", fresh)):
+        paths[key].write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in items), encoding="utf-8")
+    return paths

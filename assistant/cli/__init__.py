@@ -31,6 +31,7 @@ _COMMAND_MODULES = (
     "assistant.cli.compare_cmd",
     "assistant.cli.vote_cmd",
     "assistant.cli.leaderboard_cmd",
+    "assistant.cli.eval_cmd",
     "assistant.cli.chat_cmd",
     "assistant.cli.dataset_cmd",
     "assistant.cli.finetune_cmd",

@@ -1,7 +1,8 @@
 """``ragft sample [--edition v1|v2] [--to DIR] [--ingest] [--json]``: the bundled demo corpus.
 
 Writes the chosen edition into a working copy (default ``HOME/sample-corpus``), so switching
-from v1 to v2 and re-ingesting shows exactly the edition's changes.
+from v1 to v2 and re-ingesting shows exactly the edition's changes, and its questions as
+``ragft eval`` inputs into ``HOME/sample-eval/`` (``qa-EDITION.jsonl``, ``fresh.jsonl``).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from assistant.cli.common import home_of, progress_bar
-from ingestion.sample import EDITIONS, materialize
+from ingestion.sample import EDITIONS, eval_sets, materialize
 from rag.indexing import ingest_paths
 
 
@@ -30,7 +31,9 @@ def run(args: argparse.Namespace) -> dict:
     home = home_of(args)
     target = Path(args.to).expanduser().resolve() if args.to else home.root / "sample-corpus"
     files = materialize(args.edition, target)
-    payload: dict = {"edition": args.edition, "path": str(target), "files": len(files)}
+    sets = eval_sets(args.edition, home.root / "sample-eval")  # the corpus's questions, as `ragft eval` inputs
+    payload: dict = {"edition": args.edition, "path": str(target), "files": len(files),
+                     "eval_sets": {k: str(v) for k, v in sets.items()}}
     if args.ingest:
         with progress_bar("ingest") as update:
             report = ingest_paths(home, [str(target)], collection=args.collection, progress=update)
@@ -48,4 +51,7 @@ def render(payload: dict) -> str:
     if "ingest" in payload:
         i = payload["ingest"]
         line += f"\ningested: {i['added']} added, {i['updated']} updated, {i['unchanged']} unchanged, {i['deleted']} deleted"
+    sets = payload.get("eval_sets") or {}
+    if sets:
+        line += f"\nquestions for `ragft eval`: --qa {sets['qa']} --fresh {sets['fresh']}"
     return line

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from assistant.routes import ROUTES
+from ui.components import highlighted
 from tests.ui.app_fixtures import MODEL_TIMEOUT, app, errors, sample_home, sample_root  # noqa: F401
 
 QUESTION = "How many employees did Marrowfield have at the start of 2025?"
@@ -33,7 +34,14 @@ def test_chat_answers_on_auto_by_default_with_caption_and_sources(sample_home):
     body = " ".join(m.value for m in sources[0].markdown)
     first = Path(result["citations"][0]["source"]).name.replace("_", "\\_")
     assert f"**{first}**" in body  # each source's file name in bold
-    assert ":orange-background[" in body  # the supporting span is highlighted in its passage
+    # The supporting span, where the answer has one, is highlighted in its passage. Whether the
+    # 135M model's greedy answer is supported varies with what ran before it in the process, so
+    # both cases are checked rather than assumed.
+    spans = [c["span"] for c in result["citations"] if c.get("span")]
+    assert (":orange-background[" in body) == bool(spans), (spans, result["answer"])
+    for span in spans:
+        marked = highlighted("", span)  # ":orange-background[ESCAPED SPAN]"
+        assert marked[: len(":orange-background[") + 40] in body
     assert any(c["chunk_id"] in result["passages"] for c in result["citations"])
     # the cited file names are on the page without opening the expander
     outside = [c.value for c in at.caption if c.value.startswith("Sources: ")]

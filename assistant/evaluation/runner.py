@@ -1,0 +1,233 @@
+"""Answer every question on every route once, on disk as it goes, so a stopped run resumes.
+
+    settings = EvalSettings(routes=("naive", "finetuned"), qa=Path("qa.jsonl"))
+    run = EvalRun.open(home, settings)          # HOME/evals/RUN_ID/ (created, or found and resumed)
+    run.answer_all(progress=update)             # answers what answers.jsonl does not hold yet
+    run.answers()                               # one dict per (route, set, question id)
+
+The run id is a digest of everything that shapes an answer: the settings, the bytes of the input
+files, the collection's corpus snapshot and the adapter asked for. The same command on the same
+corpus therefore finds its own run and resumes it; any change starts a new run, and ``--compare``
+can show what changed between two. Generation is greedy with a fixed seed
+(``GenerationOptions(deterministic=True)``) so a resumed run gives the answers an uninterrupted one
+would.
+
+Each answer is one line of ``answers.jsonl``, appended and flushed before the next question: a
+kill loses at most the question being answered. A torn last line (a kill inside the write) is cut
+off when the run is opened again.
+
+Routes answer one after the other, each loaded once and closed before the next, so a route's
+latency is its own (parallel routes would share the 2 cores) and only one route's models occupy
+memory at a time; a route's peak memory is the process's peak resident set size after it answered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from assistant.evaluation.grading import grade_fresh, grade_qa
+from assistant.evaluation.inputs import FreshItem, QAItem, load_fresh, load_qa
+from assistant.routes import ROUTES, RouteContext, build_route
+from ingestion.errors import ConfigError
+from ingestion.home import Home
+from rag.chat_model import GenerationOptions
+
+Progress = Callable[[int, int, str], None]
+FIXED_ROUTES = ("base", "naive", "agentic", "finetuned", "hybrid")
+DEFAULT_ROUTES = (*FIXED_ROUTES, "auto")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvalSettings:
+    routes: tuple[str, ...] = DEFAULT_ROUTES
+    qa: Path | None = None
+    fresh: Path | None = None
+    model: str | None = None
+    adapter: str | None = None
+    judge: str | None = None
+    collection: str = "default"
+    k: int | None = None
+    profile: str | None = None
+    max_tokens: int = 64
+    """Most tokens per answer; 64 holds every reference answer of the sample set with room."""
+
+    def __post_init__(self) -> None:
+        if not self.routes:
+            raise ConfigError("--routes is empty", fix=f"name at least one of {', '.join(ROUTES)}")
+        unknown = [r for r in self.routes if r not in ROUTES]
+        if unknown:
+            raise ConfigError(f"--routes: {', '.join(unknown)} unknown", fix=f"use {', '.join(ROUTES)}")
+        if len(set(self.routes)) != len(self.routes):
+            raise ConfigError("--routes names a route twice", fix="name each route once")
+        if self.qa is None and self.fresh is None:
+            raise ConfigError("nothing to evaluate", fix="pass --qa FILE, --fresh FILE or both")
+        if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int) or self.max_tokens < 1:
+            raise ConfigError(f"--max-tokens must be a positive integer, not {self.max_tokens!r}")
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
+
+
+@dataclass(frozen=True)
+class Question:
+    set: str  # "qa" | "fresh"
+    item: QAItem | FreshItem
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.set, self.item.id
+
+
+def _sha(path: Path | None) -> str | None:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set size so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
+@dataclass
+class EvalRun:
+    home: Home
+    settings: EvalSettings
+    run_id: str
+    directory: Path
+    questions: list[Question]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    # ---- opening ---------------------------------------------------------------------------
+    @classmethod
+    def open(cls, home: Home, settings: EvalSettings, *, restart: bool = False) -> "EvalRun":
+        from assistant.arena.store import corpus_snapshot
+
+        # Inputs are read (and checked line by line) before any model loads.
+        qa = load_qa(settings.qa) if settings.qa else []
+        fresh = load_fresh(settings.fresh) if settings.fresh else []
+        questions = [Question("qa", q) for q in qa] + [Question("fresh", f) for f in fresh]
+        snapshot = corpus_snapshot(home, settings.collection)
+        identity = {"settings": settings.as_json(), "qa_sha256": _sha(settings.qa), "fresh_sha256": _sha(settings.fresh),
+                    "corpus_snapshot": snapshot}
+        identity["settings"].pop("qa"), identity["settings"].pop("fresh")  # the bytes count, not where they lie
+        run_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+        directory = home.root / "evals" / run_id
+        run = cls(home, settings, run_id, directory, questions)
+        if restart and directory.exists():
+            (directory / "answers.jsonl").unlink(missing_ok=True)
+        directory.mkdir(parents=True, exist_ok=True)
+        meta_path = directory / "run.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() and not restart else {}
+        meta.update({"run_id": run_id, **identity, "settings": settings.as_json(), "collection": settings.collection,
+                     "questions": {"qa": len(qa), "fresh": len(fresh)}})
+        meta.setdefault("started_at", _now())
+        meta.setdefault("routes", {})
+        run.meta = meta
+        run._save_meta()
+        run._cut_torn_line()
+        return run
+
+    def _save_meta(self) -> None:
+        tmp = self.directory / "run.json.tmp"
+        tmp.write_text(json.dumps(self.meta, indent=1, default=str))
+        os.replace(tmp, self.directory / "run.json")
+
+    @property
+    def answers_path(self) -> Path:
+        return self.directory / "answers.jsonl"
+
+    def _cut_torn_line(self) -> None:
+        path = self.answers_path
+        if not path.is_file():
+            return
+        data = path.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with path.open("r+b") as fh:
+                fh.truncate(data.rfind(b"\n") + 1)
+
+    # ---- reading ---------------------------------------------------------------------------
+    def answers(self) -> list[dict[str, Any]]:
+        if not self.answers_path.is_file():
+            return []
+        return [json.loads(line) for line in self.answers_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+    def done(self) -> set[tuple[str, str, str]]:
+        return {(a["route"], a["set"], a["id"]) for a in self.answers()}
+
+    # ---- answering -------------------------------------------------------------------------
+    def pending(self) -> Iterator[tuple[str, list[Question]]]:
+        done = self.done()
+        for route in self.settings.routes:
+            todo = [q for q in self.questions if (route, *q.key) not in done]
+            if todo:
+                yield route, todo
+
+    def answer_all(self, progress: Progress | None = None) -> None:
+        total = len(self.settings.routes) * len(self.questions)
+        count = len(self.done())
+        if progress:
+            progress(count, total, "resuming" if count else "")
+        for route_name, todo in list(self.pending()):
+            context = RouteContext(home=self.home, model=self.settings.model, collection=self.settings.collection,
+                                   k=self.settings.k, judge=self.settings.judge, adapter=self.settings.adapter,
+                                   profile=self.settings.profile,
+                                   options=GenerationOptions(max_tokens=self.settings.max_tokens, deterministic=True))
+            started = time.perf_counter()
+            route = build_route(route_name, context)
+            load_s = time.perf_counter() - started
+            loop_s = routes_s = 0.0
+            try:
+                with self.answers_path.open("a", encoding="utf-8") as out:
+                    for q in todo:
+                        t = time.perf_counter()
+                        row = self._answer(route, route_name, q)
+                        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                        out.flush()
+                        loop_s += time.perf_counter() - t
+                        routes_s += row["latency_s"]
+                        count += 1
+                        if progress:
+                            progress(count, total, f"{route_name}: {q.item.id}")
+            finally:
+                close = getattr(route, "close", None)
+                if close:
+                    close()
+            info = self.meta["routes"].setdefault(route_name, {})
+            # harness overhead: the loop's wall time beyond the route's own answer time
+            info.update({"load_s": round(load_s, 2), "peak_rss_mb": peak_rss_mb(),
+                         "loop_s": round(info.get("loop_s", 0.0) + loop_s, 3),
+                         "route_s": round(info.get("route_s", 0.0) + routes_s, 3)})
+            self._save_meta()
+        self.meta["finished_at"] = _now()
+        self._save_meta()
+
+    def _answer(self, route, route_name: str, q: Question) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        result = route.answer(q.item.question)
+        t1 = time.perf_counter()
+        sources = [c.get("source", "") for c in result.citations]
+        if q.set == "qa":
+            grade = grade_qa(q.item, result.answer, result.abstained, sources)
+        else:
+            grade = grade_fresh(q.item, result.answer, result.abstained)
+        router = result.steps[0] if result.steps and result.steps[0].get("step") == "router" else {}
+        row = {"route": route_name, "set": q.set, "id": q.item.id, "kind": q.item.kind, "question": q.item.question,
+               "answer": result.answer, "abstained": result.abstained, "sources": sources,
+               "scores": result.scores, "model": result.model, "adapter": result.adapter, "stale": result.stale,
+               "chosen": router.get("chosen", route_name), "latency_s": round(t1 - t0, 4),
+               "completion_tokens": result.tokens.get("completion", 0), "prompt_tokens": result.tokens.get("prompt", 0),
+               **grade}
+        return row
