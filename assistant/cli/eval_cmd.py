@@ -32,7 +32,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fresh", metavar="FILE", help="JSONL of facts that changed between two editions of the corpus")
     p.add_argument("--routes", default=None, metavar="A,B",
                    help="routes to measure (default: base,naive,agentic,auto, plus finetuned,hybrid when an adapter exists)")
-    p.add_argument("--model", default=None, help="registry name, .gguf path, HF dir, hub id or openai:MODEL@URL")
+    p.add_argument("--model", default=None, help="model of the base, naive, agentic (and auto) routes: registry name, .gguf path, "
+                   "HF dir, hub id or openai:MODEL@URL; finetuned and hybrid answer on their adapter's base")
     p.add_argument("--adapter", default=None, metavar="NAME", help="adapter of the finetuned and hybrid routes (default: the newest)")
     p.add_argument("--judge", default=None, metavar="MODEL", help="a stronger model that computes the answer scores")
     add_collection_flags(p, with_store=False)

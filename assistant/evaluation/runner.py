@@ -44,6 +44,7 @@ from rag.chat_model import GenerationOptions
 Progress = Callable[[int, int, str], None]
 FIXED_ROUTES = ("base", "naive", "agentic", "finetuned", "hybrid")
 DEFAULT_ROUTES = (*FIXED_ROUTES, "auto")
+ADAPTER_ROUTES = ("finetuned", "hybrid")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +53,7 @@ class EvalSettings:
     qa: Path | None = None
     fresh: Path | None = None
     model: str | None = None
+    """``--model`` of the base, naive and agentic routes (and auto's); finetuned and hybrid use the adapter's base."""
     adapter: str | None = None
     judge: str | None = None
     collection: str = "default"
@@ -181,7 +183,9 @@ class EvalRun:
         if progress:
             progress(count, total, "resuming" if count else "")
         for route_name, todo in list(self.pending()):
-            context = RouteContext(home=self.home, model=self.settings.model, collection=self.settings.collection,
+            # The fine-tuned routes answer on their adapter's own base: --model is for the others.
+            model = None if route_name in ADAPTER_ROUTES else self.settings.model
+            context = RouteContext(home=self.home, model=model, collection=self.settings.collection,
                                    k=self.settings.k, judge=self.settings.judge, adapter=self.settings.adapter,
                                    profile=self.settings.profile,
                                    options=GenerationOptions(max_tokens=self.settings.max_tokens, deterministic=True))

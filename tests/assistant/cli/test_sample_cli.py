@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from ingestion.loaders import iter_files
 from ingestion.sample import edition_dir
 from tests.assistant.cli.conftest import json_of
@@ -15,6 +17,9 @@ def test_switching_to_v2_reports_exactly_the_edition_changes(ragft):
 
     first = json_of(ragft("sample", "--edition", "v1", "--ingest", "--json", check=True))
     assert first["ingest"]["added"] == len(rel1) and first["ingest"]["failed"] == []
+    # the corpus's questions come with it, as `ragft eval` inputs
+    sets = first["eval_sets"]
+    assert sets["qa"].endswith("sample-eval/qa-v1.jsonl") and all(Path(p).stat().st_size > 0 for p in sets.values())
     second = json_of(ragft("sample", "--edition", "v2", "--ingest", "--json", check=True))["ingest"]
     assert (second["added"], second["updated"], second["deleted"]) == (1, changed, 1)
     assert second["unchanged"] == len(rel1 & rel2) - changed
