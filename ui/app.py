@@ -47,6 +47,7 @@ page = st.navigation([
     st.Page(_PAGES / "compare.py", title="Compare", icon=":material/compare_arrows:"),
     st.Page(_PAGES / "arena.py", title="Arena", icon=":material/how_to_vote:"),
     st.Page(_PAGES / "leaderboard.py", title="Leaderboard", icon=":material/leaderboard:"),
+    st.Page(_PAGES / "evaluate.py", title="Evaluate", icon=":material/analytics:"),
     st.Page(_PAGES / "documents.py", title="Documents", icon=":material/description:"),
     st.Page(_PAGES / "finetune.py", title="Fine-tune", icon=":material/model_training:"),
 ])

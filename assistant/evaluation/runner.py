@@ -103,6 +103,23 @@ def peak_rss_mb() -> float:
     return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
+def identify(home: Home, settings: EvalSettings) -> tuple[str, dict[str, Any], list[QAItem], list[FreshItem]]:
+    """(run id, what it is a digest of, the qa items, the fresh items); reads and checks the inputs."""
+    from assistant.arena.store import corpus_snapshot
+
+    # Inputs are read (and checked line by line) before any model loads.
+    qa = load_qa(settings.qa) if settings.qa else []
+    fresh = load_fresh(settings.fresh) if settings.fresh else []
+    identity = {"settings": settings.as_json(), "qa_sha256": _sha(settings.qa), "fresh_sha256": _sha(settings.fresh),
+                "corpus_snapshot": corpus_snapshot(home, settings.collection)}
+    identity["settings"].pop("qa"), identity["settings"].pop("fresh")  # the bytes count, not where they lie
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12], identity, qa, fresh
+
+
+def run_dir(home: Home, run_id: str) -> Path:
+    return home.root / "evals" / run_id
+
+
 @dataclass
 class EvalRun:
     home: Home
@@ -115,18 +132,9 @@ class EvalRun:
     # ---- opening ---------------------------------------------------------------------------
     @classmethod
     def open(cls, home: Home, settings: EvalSettings, *, restart: bool = False) -> "EvalRun":
-        from assistant.arena.store import corpus_snapshot
-
-        # Inputs are read (and checked line by line) before any model loads.
-        qa = load_qa(settings.qa) if settings.qa else []
-        fresh = load_fresh(settings.fresh) if settings.fresh else []
+        run_id, identity, qa, fresh = identify(home, settings)
         questions = [Question("qa", q) for q in qa] + [Question("fresh", f) for f in fresh]
-        snapshot = corpus_snapshot(home, settings.collection)
-        identity = {"settings": settings.as_json(), "qa_sha256": _sha(settings.qa), "fresh_sha256": _sha(settings.fresh),
-                    "corpus_snapshot": snapshot}
-        identity["settings"].pop("qa"), identity["settings"].pop("fresh")  # the bytes count, not where they lie
-        run_id = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
-        directory = home.root / "evals" / run_id
+        directory = run_dir(home, run_id)
         run = cls(home, settings, run_id, directory, questions)
         if restart and directory.exists():
             (directory / "answers.jsonl").unlink(missing_ok=True)

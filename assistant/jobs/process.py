@@ -9,7 +9,7 @@ reads its state back from these files plus whatever the run writes anyway (the a
 
 Layout: training jobs in ``HOME/jobs/NAME.json`` (where they have always been), export jobs in
 ``HOME/jobs/export/NAME.json``; both are keyed by the adapter name, so an adapter can have one of
-each at a time.
+each at a time. Evaluations in ``HOME/jobs/eval/RUN_ID.json``, keyed by their run id.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from ingestion.files import write_atomic
 from ingestion.home import Home
 
 REPO_ROOT = Path(__file__).resolve().parents[2]  # the folder that holds assistant/, finetune/, ...
-KINDS = ("finetune", "export")  # the CLI subcommand each kind runs
+KINDS = ("finetune", "export", "eval")  # the CLI subcommand each kind runs
 
 
 def jobs_dir(home: Home, kind: str = "finetune") -> Path:
