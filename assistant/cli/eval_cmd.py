@@ -38,6 +38,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--judge", default=None, metavar="MODEL", help="a stronger model that computes the answer scores")
     add_collection_flags(p, with_store=False)
     p.add_argument("-k", type=int, default=None, help="chunks retrieved per query by the RAG routes (default 5)")
+    p.add_argument("--quantization", default=None, metavar="P,Q",
+                   help="also ask the --qa questions of the fine-tuned adapter served at these precisions: fp32, nf4, int8 "
+                        "(transformers + PEFT) and f32, f16, q8_0, q4_k_m (its GGUF exports, `ragft export`)")
     p.add_argument("--max-tokens", type=int, default=64, help="most tokens per answer (default 64)")
     p.add_argument("--report", metavar="DIR", default=None, help="write report.md, report.html, results.csv/jsonl and plots here")
     p.add_argument("--restart", action="store_true", help="answer every question again instead of resuming")
@@ -68,7 +71,8 @@ def run(args: argparse.Namespace) -> dict:
     settings = EvalSettings(routes=routes, qa=Path(args.qa).expanduser().resolve() if args.qa else None,
                             fresh=Path(args.fresh).expanduser().resolve() if args.fresh else None,
                             model=args.model, adapter=args.adapter, judge=args.judge, collection=args.collection,
-                            k=args.k, profile=profile_of(args), max_tokens=args.max_tokens)
+                            k=args.k, profile=profile_of(args), max_tokens=args.max_tokens,
+                            quantization=tuple(w.strip() for w in args.quantization.split(",") if w.strip()) if args.quantization else ())
     print(f"ragft eval: routes {', '.join(routes)}", file=sys.stderr, flush=True)
     with progress_bar("eval", unit="answer") as update:
         return evaluate(home, settings, progress=update, restart=args.restart,

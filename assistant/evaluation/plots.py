@@ -106,9 +106,9 @@ def quantization(summary: dict[str, Any]):
         return None
     fig, ax = _figure(6.4, 4.0)
     for v in rows:
-        ax.scatter([v["tokens_per_s"] or 0], [v["correct"]], s=20 + (v.get("peak_rss_mb") or 0) / 5, color="#d62728", alpha=0.7)
+        ax.scatter([v["tokens_per_s"] or 0], [v["correct"]], s=20 + max(0.0, v.get("load_rss_mb") or 0) / 3, color="#d62728", alpha=0.7)
         ax.annotate(v["variant"], (v["tokens_per_s"] or 0, v["correct"]), textcoords="offset points", xytext=(6, 4))
-    ax.set_xlabel("tokens/s (marker size: peak memory)")
+    ax.set_xlabel("tokens/s (marker size: memory the model took)")
     ax.set_ylabel("correct")
     ax.set_ylim(0, 1)
     ax.set_title("Fine-tuned model by precision")

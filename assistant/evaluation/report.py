@@ -53,11 +53,11 @@ def blocks(summary: dict[str, Any], images: Sequence[str]) -> list[Block]:
         out.append(("p", "Adapters: " + "; ".join(f"{r}: {', '.join(a)}" for r, a in summary["adapters"].items()) + "."))
     out.append(("h2", "Quality per route"))
     out.append(("table", ["route", "n", "correct", "95% CI", "EM", "F1", "contains", "faithful", "abstain (answerable)",
-                          "abstain (unanswerable)", "citation", "p50 s", "p95 s", "tokens/s", "process peak MB"],
+                          "abstain (unanswerable)", "citation", "p50 s", "p95 s", "tokens/s", "load MB"],
                 [[r, f["n"], _f(f["correct"]), f"{_f(f['correct_ci'][0])}–{_f(f['correct_ci'][1])}" if f["correct_ci"] else "–",
                   _f(f["em"]), _f(f["f1"]), _f(f["contains"]), _f(f["faithfulness"]), _f(f["abstain_answerable"]),
                   _f(f["abstain_unanswerable"]), _f(f["citation_acc"]), _f(f["latency_p50_s"]), _f(f["latency_p95_s"]),
-                  _f(f["tokens_per_s"], 1), _f(f["peak_rss_mb"], 0)] for r, f in summary["routes"].items()]))
+                  _f(f["tokens_per_s"], 1), _f(f.get("load_rss_mb"), 0)] for r, f in summary["routes"].items()]))
     kinds = sorted({k for f in summary["routes"].values() for k in f["by_kind"]})
     if kinds:
         out.append(("h2", "Correct by kind of question"))
@@ -99,9 +99,12 @@ def blocks(summary: dict[str, Any], images: Sequence[str]) -> list[Block]:
     quant = summary.get("quantization") or {}
     if quant.get("variants"):
         out.append(("h2", "Quantization: the fine-tuned model by precision"))
-        out.append(("table", ["variant", "n", "correct", "F1", "tokens/s", "peak MB", "note"],
-                    [[v["variant"], v.get("n"), _f(v.get("correct")), _f(v.get("f1")), _f(v.get("tokens_per_s"), 1),
-                      _f(v.get("peak_rss_mb"), 0), v.get("error") or ""] for v in quant["variants"]]))
+        out.append(("p", f"Adapter {quant.get('adapter')}, the same --qa questions at each precision; memory: what loading "
+                         "the model added to the process (weights, less what an earlier route had already loaded)."))
+        out.append(("table", ["precision", "model", "n", "correct", "F1", "p50 s", "tokens/s", "load MB", "note"],
+                    [[v["variant"], v.get("model") or "–", v.get("n"), _f(v.get("correct")), _f(v.get("f1")),
+                      _f(v.get("latency_p50_s")), _f(v.get("tokens_per_s"), 1), _f(v.get("load_rss_mb"), 0),
+                      v.get("error") or ""] for v in quant["variants"]]))
         if "quantization" in images:
             out.append(("img", "quantization.png", "quantization"))
     if summary.get("harness_overhead") is not None:

@@ -18,7 +18,13 @@ off when the run is opened again.
 
 Routes answer one after the other, each loaded once and closed before the next, so a route's
 latency is its own (parallel routes would share the 2 cores) and only one route's models occupy
-memory at a time; a route's peak memory is the process's peak resident set size after it answered.
+memory at a time. Memory per route: ``load_rss_mb``, what loading it added to the process's
+resident set (its weights and indexes, less what an earlier route already loaded and the cache
+kept), and ``peak_rss_mb``, the process's peak so far.
+
+``--quantization`` adds the fine-tuned adapter at each asked precision as a route of its own,
+``finetuned@nf4`` and so on, on the --qa questions; a precision that is not exported yet is
+reported with the command that exports it instead of stopping the run.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from typing import Any, Callable, Iterator
 from assistant.evaluation.grading import grade_fresh, grade_qa
 from assistant.evaluation.inputs import FreshItem, QAItem, load_fresh, load_qa
 from assistant.routes import ROUTES, RouteContext, build_route
-from ingestion.errors import ConfigError
+from ingestion.errors import ConfigError, RagftError
 from ingestion.home import Home
 from rag.chat_model import GenerationOptions
 
@@ -59,6 +65,9 @@ class EvalSettings:
     collection: str = "default"
     k: int | None = None
     profile: str | None = None
+    quantization: tuple[str, ...] = ()
+    """``--quantization``: precisions to serve the fine-tuned adapter at on the --qa questions
+    (``assistant.routes.finetuned.WEIGHTS``); each is answered as the route ``finetuned@PRECISION``."""
     max_tokens: int = 64
     """Most tokens per answer; 64 holds every reference answer of the sample set with room."""
 
@@ -72,6 +81,13 @@ class EvalSettings:
             raise ConfigError("--routes names a route twice", fix="name each route once")
         if self.qa is None and self.fresh is None:
             raise ConfigError("nothing to evaluate", fix="pass --qa FILE, --fresh FILE or both")
+        from assistant.routes.finetuned import WEIGHTS
+
+        bad = [w for w in self.quantization if w not in WEIGHTS]
+        if bad:
+            raise ConfigError(f"--quantization: {', '.join(bad)} unknown", fix=f"use {', '.join(WEIGHTS)}")
+        if self.quantization and self.qa is None:
+            raise ConfigError("--quantization needs --qa", fix="pass the question set to ask at each precision")
         if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int) or self.max_tokens < 1:
             raise ConfigError(f"--max-tokens must be a positive integer, not {self.max_tokens!r}")
 
@@ -95,6 +111,15 @@ def _sha(path: Path | None) -> str | None:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def rss_mb() -> float:
+    """The process's resident set size now (Linux /proc; 0 elsewhere, where load_rss_mb reads 0)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def peak_rss_mb() -> float:
@@ -178,48 +203,63 @@ class EvalRun:
         return {(a["route"], a["set"], a["id"]) for a in self.answers()}
 
     # ---- answering -------------------------------------------------------------------------
-    def pending(self) -> Iterator[tuple[str, list[Question]]]:
+    def plan(self) -> list[tuple[str, str, str | None, list[Question]]]:
+        """(answer label, route, weights, questions) for every route and every --quantization variant."""
+        out = [(r, r, None, self.questions) for r in self.settings.routes]
+        qa = [q for q in self.questions if q.set == "qa"]
+        return out + [(f"finetuned@{w}", "finetuned", w, qa) for w in self.settings.quantization]
+
+    def pending(self) -> Iterator[tuple[str, str, str | None, list[Question]]]:
         done = self.done()
-        for route in self.settings.routes:
-            todo = [q for q in self.questions if (route, *q.key) not in done]
+        for label, route, weights, questions in self.plan():
+            todo = [q for q in questions if (label, *q.key) not in done]
             if todo:
-                yield route, todo
+                yield label, route, weights, todo
 
     def answer_all(self, progress: Progress | None = None) -> None:
-        total = len(self.settings.routes) * len(self.questions)
+        total = sum(len(qs) for *_, qs in self.plan())
         count = len(self.done())
         if progress:
             progress(count, total, "resuming" if count else "")
-        for route_name, todo in list(self.pending()):
+        for label, route_name, weights, todo in list(self.pending()):
             # The fine-tuned routes answer on their adapter's own base: --model is for the others.
             model = None if route_name in ADAPTER_ROUTES else self.settings.model
             context = RouteContext(home=self.home, model=model, collection=self.settings.collection,
                                    k=self.settings.k, judge=self.settings.judge, adapter=self.settings.adapter,
-                                   profile=self.settings.profile,
+                                   profile=self.settings.profile, weights=weights,
                                    options=GenerationOptions(max_tokens=self.settings.max_tokens, deterministic=True))
-            started = time.perf_counter()
-            route = build_route(route_name, context)
-            load_s = time.perf_counter() - started
+            started, before = time.perf_counter(), rss_mb()
+            try:
+                route = build_route(route_name, context)
+            except RagftError as err:
+                if weights is None:
+                    raise  # a route that was asked for and cannot load: the user needs that error
+                self.meta["routes"][label] = {"error": err.one_line()}  # a precision not exported yet: said in the report
+                self._save_meta()
+                count += len(todo)
+                continue
+            load_s, load_rss = time.perf_counter() - started, rss_mb() - before
             loop_s = routes_s = 0.0
             try:
                 with self.answers_path.open("a", encoding="utf-8") as out:
                     for q in todo:
                         t = time.perf_counter()
-                        row = self._answer(route, route_name, q)
+                        row = self._answer(route, label, q)
                         out.write(json.dumps(row, ensure_ascii=False) + "\n")
                         out.flush()
                         loop_s += time.perf_counter() - t
                         routes_s += row["latency_s"]
                         count += 1
                         if progress:
-                            progress(count, total, f"{route_name}: {q.item.id}")
+                            progress(count, total, f"{label}: {q.item.id}")
             finally:
                 close = getattr(route, "close", None)
                 if close:
                     close()
-            info = self.meta["routes"].setdefault(route_name, {})
+            info = self.meta["routes"].setdefault(label, {})
+            info.pop("error", None)
             # harness overhead: the loop's wall time beyond the route's own answer time
-            info.update({"load_s": round(load_s, 2), "peak_rss_mb": peak_rss_mb(),
+            info.update({"load_s": round(load_s, 2), "load_rss_mb": round(load_rss, 1), "peak_rss_mb": peak_rss_mb(),
                          "loop_s": round(info.get("loop_s", 0.0) + loop_s, 3),
                          "route_s": round(info.get("route_s", 0.0) + routes_s, 3)})
             self._save_meta()

@@ -62,6 +62,7 @@ def route_figures(rows: list[dict[str, Any]], meta: dict[str, Any] | None = None
         "latency_p95_s": _pct(latencies, 95),
         "tokens": round(tokens / len(rows), 1) if rows else None,
         "tokens_per_s": round(tokens / sum(latencies), 1) if latencies and sum(latencies) > 0 else None,
+        "load_rss_mb": (meta or {}).get("load_rss_mb"),
         "peak_rss_mb": (meta or {}).get("peak_rss_mb"),
         "by_kind": {k: {"n": len(v), "correct": _mean(v)} for k, v in sorted(by_kind.items())},
     }
@@ -161,5 +162,27 @@ def summarize(answers: list[dict[str, Any]], routes: Sequence[str], meta: dict[s
     loop = sum(m.get("loop_s", 0.0) for m in route_meta.values())
     own = sum(m.get("route_s", 0.0) for m in route_meta.values())
     summary["harness_overhead"] = round((loop - own) / own, 5) if own > 0 else None
-    summary["quantization"] = meta.get("quantization") or {}
+    summary["quantization"] = quantization(answers, meta)
     return summary
+
+
+def quantization(answers: list[dict[str, Any]], meta: dict[str, Any]) -> dict[str, Any]:
+    """The fine-tuned adapter at each --quantization precision, on the --qa questions."""
+    asked = (meta.get("settings") or {}).get("quantization") or []
+    if not asked:
+        return {}
+    route_meta = meta.get("routes", {})
+    variants = []
+    for weights in asked:
+        label = f"finetuned@{weights}"
+        rows = [a for a in answers if a["route"] == label]
+        info = route_meta.get(label, {})
+        if not rows:
+            variants.append({"variant": weights, "n": 0, "error": info.get("error") or "not answered yet"})
+            continue
+        f = route_figures(rows, info)
+        variants.append({"variant": weights, "model": rows[0].get("model"),
+                         **{k: f[k] for k in ("n", "correct", "correct_ci", "f1", "latency_p50_s", "tokens_per_s")},
+                         "load_rss_mb": info.get("load_rss_mb"), "peak_rss_mb": info.get("peak_rss_mb"), "error": None})
+    adapters = sorted({a["adapter"] for a in answers if a["route"].startswith("finetuned@") and a.get("adapter")})
+    return {"adapter": adapters[0] if len(adapters) == 1 else adapters, "variants": variants}

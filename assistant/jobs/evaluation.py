@@ -26,6 +26,8 @@ KIND = "eval"
 def command_args(settings: EvalSettings, report: Path) -> list[str]:
     args = ["--routes", ",".join(settings.routes), "--collection", settings.collection, "--max-tokens", str(settings.max_tokens),
             "--report", str(report)]
+    if settings.quantization:
+        args += ["--quantization", ",".join(settings.quantization)]
     for flag, value in (("--qa", settings.qa), ("--fresh", settings.fresh), ("--model", settings.model),
                         ("--adapter", settings.adapter), ("--judge", settings.judge), ("-k", settings.k)):
         if value is not None:

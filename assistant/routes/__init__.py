@@ -41,6 +41,8 @@ class RouteContext:
     """``--judge``: a stronger model for the RAG routes' relevance and grounding votes."""
     adapter: str | None = None
     """``--adapter``: a registered adapter for the finetuned and hybrid routes (None: the newest)."""
+    weights: str | None = None
+    """finetuned/hybrid: the precision that serves the adapter (``assistant.routes.finetuned.WEIGHTS``; None: the fastest that passed its check)."""
     budget_s: float | None = None
     """``--budget-s``: the auto route's latency budget in seconds (None: no budget)."""
     profile: str | None = None

@@ -9,6 +9,9 @@ the registry (``finetune.registry``). Which weights, fastest first:
 2. else transformers: the base checkpoint with the PEFT adapter applied (NF4 base for a QLoRA
    adapter, as it was trained; fp32 otherwise).
 
+``RouteContext.weights`` asks for one of them instead (fp32, nf4, int8, or an export's f32, f16,
+q8_0, q4_k_m): how ``ragft eval --quantization`` measures the same adapter at each precision.
+
 Every answer carries the adapter's name and ``stale``: whether any document it was trained on
 changed in the index since (re-checked per answer, so re-ingesting flips it at once).
 """
@@ -60,10 +63,25 @@ def pick_gguf(entry: dict[str, Any]) -> dict[str, Any] | None:
     return next((found[q] for q in _GGUF_PREFERENCE if q in found), next(iter(found.values()), None))
 
 
-def load_finetuned(home: Home, entry: dict[str, Any]) -> tuple[ChatModel, str]:
-    """(loaded model, how it is served) for a described registry entry."""
+TRANSFORMERS_WEIGHTS = ("fp32", "nf4", "int8")  # the base checkpoint + PEFT adapter, through transformers(+bitsandbytes)
+GGUF_WEIGHTS = ("f32", "f16", "q8_0", "q4_k_m")  # an export of the merged model, through llama.cpp
+WEIGHTS = (*TRANSFORMERS_WEIGHTS, *GGUF_WEIGHTS)
+
+
+def load_finetuned(home: Home, entry: dict[str, Any], weights: str | None = None) -> tuple[ChatModel, str]:
+    """(loaded model, how it is served) for a described registry entry. ``weights`` asks for one
+    precision (``WEIGHTS``); None serves the fastest that passed its check (see the module docstring)."""
     name = entry["name"]
-    export = pick_gguf(entry)
+    if weights is not None and weights not in WEIGHTS:
+        raise ConfigError(f"weights {weights!r} unknown", fix=f"use one of {', '.join(WEIGHTS)}")
+    if weights in GGUF_WEIGHTS:
+        export = next((e for e in entry.get("exports") or [] if e.get("format") == "gguf" and e.get("quant") == weights
+                       and e.get("exists")), None)
+        if export is None:
+            raise ModelError(f"adapter {name} has no {weights} GGUF export",
+                             fix=f"run `ragft export {name} --format gguf --quant {weights}`")
+    else:
+        export = pick_gguf(entry) if weights is None else None
     if export is not None:
         quant = export.get("quant") or "gguf"
         spec = ModelSpec(name=f"{name}-{quant}", backend="llamacpp", path=str(Path(export["path"])),
@@ -72,10 +90,11 @@ def load_finetuned(home: Home, entry: dict[str, Any]) -> tuple[ChatModel, str]:
     base = (entry.get("base") or {}).get("path")
     if not base:
         raise ModelError(f"adapter {name} records no base model", fix=f"retrain it with `ragft finetune --name {name} --overwrite`")
-    quant = "nf4" if entry.get("qlora") else "fp32"
+    quant = weights or ("nf4" if entry.get("qlora") else "fp32")
     spec = ModelSpec(name=f"{name}-peft-{quant}", backend="transformers", path=str(base), quantization=quant,
                      adapter=str(entry["adapter_dir"]), description=f"adapter {name} over its base")
-    return get_model(spec, home=home), f"transformers {quant} base + PEFT adapter (no GGUF export)"
+    how = "no GGUF export" if weights is None else "asked for"
+    return get_model(spec, home=home), f"transformers {quant} base + PEFT adapter ({how})"
 
 
 def training_system_prompt(entry: dict[str, Any]) -> str | None:
@@ -112,7 +131,7 @@ class FinetunedRoute:
         self.home, self.options = context.home, context.options
         entry = resolve_adapter(context.home, context.adapter, base=profile_base(context))
         self.adapter = entry["name"]
-        self.model, self.serving = load_finetuned(context.home, entry)
+        self.model, self.serving = load_finetuned(context.home, entry, context.weights)
         self.system = training_system_prompt(entry)
 
     def answer(self, question: str, *, on_token: Callable[[str], None] | None = None) -> RouteResult:

@@ -27,7 +27,7 @@ class HybridRoute:
         self.home = context.home
         entry = resolve_adapter(context.home, context.adapter, base=profile_base(context))  # before opening the index: the cheaper failure first
         self.adapter = entry["name"]
-        model, serving = load_finetuned(context.home, entry)
+        model, serving = load_finetuned(context.home, entry, context.weights)
         self.reason = f"retrieve, then the fine-tuned adapter {self.adapter} answers from the best sentences ({serving})"
         self.retriever = open_retriever(context)
         self.rag = NaiveRAG(model=model, retriever=self.retriever, settings=settings_of(context), options=context.options,

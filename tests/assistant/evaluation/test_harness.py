@@ -40,6 +40,8 @@ FRESH = [
     {"id": "oncall", "question": "How much is the on-call allowance?", "old_answers": ["EUR 350"], "new_answers": [],
      "source": "oncall.md", "deleted": True},
 ]
+QUANT = ("fp32", "nf4", "q8_0")  # q8_0: not exported, so reported with the command that exports it
+TOTAL = len(ROUTES) * (len(QA) + len(FRESH)) + 2 * len(QA)
 RATES = ("correct", "em", "f1", "contains", "faithfulness", "abstain_answerable", "citation_acc")
 
 
@@ -65,7 +67,7 @@ def eval_home(tmp_path_factory, tiny_llama_dir, embedder):
     assert finetune(cfg, home).status == "complete"
     qa = write_jsonl(home.root / "qa.jsonl", QA)
     fresh = write_jsonl(home.root / "fresh.jsonl", FRESH)
-    settings = EvalSettings(routes=ROUTES, qa=qa, fresh=fresh, model=str(tiny_llama_dir), max_tokens=6)
+    settings = EvalSettings(routes=ROUTES, qa=qa, fresh=fresh, model=str(tiny_llama_dir), max_tokens=6, quantization=QUANT)
     summary = evaluate(home, settings, report=home.root / "report")
     yield home, settings, summary
     clear_cache()
@@ -75,8 +77,12 @@ def test_every_route_answers_every_question_once_in_the_documented_shape(eval_ho
     home, settings, summary = eval_home
     answers = [json.loads(line) for line in (home.root / "evals" / summary["run_id"] / "answers.jsonl").read_text().splitlines()]
     keys = [(a["route"], a["set"], a["id"]) for a in answers]
-    assert len(keys) == len(set(keys)) == len(ROUTES) * (len(QA) + len(FRESH))
+    assert len(keys) == len(set(keys)) == TOTAL
     assert list(summary["routes"]) == list(ROUTES)
+    fp32, nf4, q8 = summary["quantization"]["variants"]
+    assert summary["quantization"]["adapter"] == "tiny"
+    assert (fp32["variant"], fp32["n"], fp32["model"], nf4["n"], nf4["model"]) == ("fp32", len(QA), "tiny-peft-fp32", len(QA), "tiny-peft-nf4")
+    assert q8["n"] == 0 and "run `ragft export tiny --format gguf --quant q8_0`" in q8["error"]
     for route, f in summary["routes"].items():
         assert f["n"] == len(QA)
         for key in (*RATES, "abstain_unanswerable", "latency_p50_s", "latency_p95_s"):
@@ -123,7 +129,8 @@ def test_the_report_files_are_written_and_the_html_stands_alone(eval_home):
     assert html.count("src='data:image/png;base64,") >= 3 and "src='quality.png'" not in html
     md = (report / "report.md").read_text()
     assert summary["run_id"] in md and "| naive |" in md and "![quality](quality.png)" in md
-    assert len((report / "results.csv").read_text().splitlines()) == 1 + len(ROUTES) * (len(QA) + len(FRESH))
+    assert len((report / "results.csv").read_text().splitlines()) == 1 + TOTAL
+    assert "## Quantization" in md and "ragft export tiny" in md
 
 
 def test_the_same_command_resumes_and_a_killed_run_finishes_with_the_uninterrupted_answers(eval_home, tiny_llama_dir):
@@ -131,7 +138,7 @@ def test_the_same_command_resumes_and_a_killed_run_finishes_with_the_uninterrupt
     first = {(a["route"], a["set"], a["id"]): a["answer"]
              for a in map(json.loads, (home.root / "evals" / summary["run_id"] / "answers.jsonl").read_text().splitlines())}
     args = ["eval", "--qa", str(settings.qa), "--fresh", str(settings.fresh), "--routes", ",".join(ROUTES),
-            "--model", str(tiny_llama_dir), "--max-tokens", "6", "--json"]
+            "--model", str(tiny_llama_dir), "--max-tokens", "6", "--quantization", ",".join(QUANT), "--json"]
     env = {**os.environ, "RAGFT_HOME": str(home.root), "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
     answers = home.root / "evals" / summary["run_id"] / "answers.jsonl"
     answers.rename(answers.with_suffix(".before"))  # so that every line counted below is the new run's
@@ -145,7 +152,7 @@ def test_the_same_command_resumes_and_a_killed_run_finishes_with_the_uninterrupt
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     done = len(answers.read_text().splitlines())
-    total = len(ROUTES) * (len(QA) + len(FRESH))
+    total = TOTAL
     assert 4 <= done < total, done  # killed mid-run
     with answers.open("a") as fh:  # a kill inside a write leaves a torn line; the next run cuts it off
         fh.write('{"route": "base", "set": "qa", "id": "tor')
