@@ -25,6 +25,7 @@ class Example:
     line: int
     fact_id: str | None = None
     kind: str | None = None
+    answer: str | None = None  # the row's short gold answer ("EUR 49"), when the dataset gives one
 
 
 def limit_paraphrases(examples: list[Example], limit: int) -> list[Example]:
@@ -73,9 +74,10 @@ def read_examples(path: Path) -> list[Example]:
                     raise TrainingError(f"{where}: messages[{i}].content is empty or not text")
             if messages[-1]["role"] != "assistant":
                 raise TrainingError(f"{where}: the last message is not the assistant's", fix="end each conversation with the answer to learn")
-            fact, kind = row.get("fact_id"), row.get("kind")
+            fact, kind, answer = row.get("fact_id"), row.get("kind"), row.get("answer")
             out.append(Example([{"role": m["role"], "content": m["content"]} for m in messages], split, n,
-                               fact if isinstance(fact, str) and fact else None, kind if isinstance(kind, str) else None))
+                               fact if isinstance(fact, str) and fact else None, kind if isinstance(kind, str) else None,
+                               answer.strip() if isinstance(answer, str) and answer.strip() else None))
     if not out:
         raise TrainingError(f"dataset {path} has no rows", fix="build it with `ragft dataset build`")
     if not any(e.split == "train" for e in out):

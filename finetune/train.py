@@ -47,6 +47,7 @@ from finetune import registry
 from finetune.base_model import resolve_base
 from finetune.config import TrainConfig
 from finetune.examples import limit_paraphrases, read_card, read_examples, tokenize_examples
+from finetune.recall import measure_recall, recall_probe
 from ingestion.errors import ConfigError, ModelError, TrainingError
 from ingestion.files import file_sha256
 from ingestion.home import Home
@@ -74,6 +75,7 @@ class TrainResult:
     model_bytes: int  # the base model's weights in memory (NF4 under --qlora) plus the adapter
     examples: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    recall: dict[str, Any] | None = None  # what it recalls of its trained facts (finetune.recall); None: interrupted
 
     def as_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -111,6 +113,7 @@ class LoRARecipe:
         self.bf16 = use_bf16(cfg.precision)
         self._load_model_and_tokenizer()
         train = limit_paraphrases([e for e in examples if e.split == "train"], cfg.paraphrases_per_fact)
+        self.probe = recall_probe(examples, train)
         self.train_rows, cut = tokenize_examples(self.tokenizer, train, cfg.max_length)
         self.eval_rows, cut_eval = tokenize_examples(self.tokenizer, [e for e in examples if e.split == "validation"], cfg.max_length)
         if not self.train_rows:
@@ -305,6 +308,9 @@ class LoRARecipe:
         if not self.interrupted and self.trainer.is_world_process_zero():
             # With an eval split, the trainer has reloaded the best epoch's adapter (early stopping).
             self.trainer.model.save_pretrained(str(self.dir), safe_serialization=True)
+        recall = None
+        if not self.interrupted and self.trainer.is_world_process_zero():
+            recall = measure_recall(self.trainer.model, self.tokenizer, self.probe)
         evals = [h["eval_loss"] for h in state.log_history if "eval_loss" in h]
         tokens_now = int(getattr(self.trainer, "_total_train_tokens", 0))
         resumed_step = int(_checkpoint_step(self.resume_from)) if self.resume_from else None
@@ -321,7 +327,7 @@ class LoRARecipe:
             train_tokens=tokens_now, seconds=round(seconds, 2),
             tokens_per_s=round(tokens_now / seconds, 1) if seconds > 0 else 0.0,
             peak_rss_mb=round(peak_rss_mb(), 1), precision="bf16" if self.bf16 else "fp32", model_bytes=int(self.trainer.model.get_memory_footprint()),
-            examples=self.counts, notes=self.notes,
+            examples=self.counts, notes=self.notes, recall=recall,
         )
         self._write_entry(status=result.status, result=result)
         return result

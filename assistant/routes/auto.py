@@ -22,6 +22,7 @@ from assistant.profiles import asked_for
 from assistant.router import Decision, Signals, decide
 from assistant.routes import Route, RouteContext, RouteResult, build_route
 from assistant.routes.finetuned import profile_base, resolve_adapter
+from finetune.recall import knowledge
 from ingestion.errors import RagftError
 from rag.agentic.nodes import decompose
 
@@ -61,9 +62,11 @@ class AutoRoute:
         adapter = self._adapter()
         lineage = {}
         if adapter:  # a described registry entry: its staleness is already read
+            recall, on = knowledge((adapter.get("metrics") or {}).get("recall"))
             lineage = {"adapter": adapter["name"],
                        "adapter_sources": [s["source"] for s in adapter.get("sources") or []],
-                       "changed_sources": [s["source"] for s in adapter.get("stale_sources") or []]}
+                       "changed_sources": [s["source"] for s in adapter.get("stale_sources") or []],
+                       "adapter_recall": recall, "adapter_recall_on": on}
         if self.naive is None:
             return Signals(indexed=False, budget_s=self.budget_s, **lineage), 0.0
         start = time.perf_counter()

@@ -8,7 +8,8 @@ from assistant.router import AGENTIC_COST_S, Signals, decide
 
 CONFIDENT = dict(confidence=0.8, threshold=0.5, top_sources=["hr/leave.md", "hr/onboarding.md"])
 UNSURE = dict(confidence=0.2, threshold=0.5, top_sources=["hr/leave.md"])
-ADAPTER = dict(adapter="hr-v1", adapter_sources=["hr/leave.md"])
+ADAPTER = dict(adapter="hr-v1", adapter_sources=["hr/leave.md"], adapter_recall=0.8, adapter_recall_on="held-out wordings")
+FORGETFUL = dict(ADAPTER, adapter_recall=0.1)  # trained, but recalls few of its facts (the quick preset)
 
 
 def test_confident_retrieval_without_an_adapter_goes_to_naive():
@@ -28,9 +29,19 @@ def test_low_confidence_uses_a_fresh_adapter_else_agentic_retries():
     assert decide(Signals(**UNSURE, budget_s=0.5)).route == "naive"
 
 
+@pytest.mark.parametrize("adapter, said", [(FORGETFUL, "recalled 10% of held-out wordings (below 50%)"),
+                                           (dict(ADAPTER, adapter_recall=None), "recall of its facts was not measured")])
+def test_an_adapter_that_does_not_know_its_facts_never_answers_from_its_weights(adapter, said):
+    low = decide(Signals(**UNSURE, **adapter))
+    assert low.route == "agentic" and said in low.reason and "so not from its weights" in low.reason
+    high = decide(Signals(**CONFIDENT, **adapter))
+    assert high.route == "naive" and said in high.reason and "so not the hybrid" in high.reason
+    assert decide(Signals(**UNSURE, **dict(adapter, adapter_recall=0.5))).route == "finetuned"  # at the bar: trusted
+
+
 def test_confident_on_a_document_the_adapter_learned_goes_to_hybrid():
     d = decide(Signals(**CONFIDENT, **ADAPTER))
-    assert d.route == "hybrid" and "leave.md" in d.reason
+    assert d.route == "hybrid" and "leave.md" in d.reason and "recalling 80% of held-out wordings" in d.reason
     other = dict(CONFIDENT, top_sources=["policies/travel.md"])
     assert decide(Signals(**other, **ADAPTER)).route == "naive"
 
