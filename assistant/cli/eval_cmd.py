@@ -23,7 +23,6 @@ from assistant.cli import add_json_flag
 from assistant.cli.common import add_collection_flags, home_of, profile_of, progress_bar
 from assistant.compare import parse_routes
 from ingestion.errors import ConfigError
-from ingestion.home import Home
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,15 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=run, render=render)
 
 
-def default_routes(home: Home) -> tuple[str, ...]:
-    from finetune.registry import list_adapters
-
-    trained = any(a.get("status") == "complete" for a in list_adapters(home)) if home.adapters_dir.is_dir() else False
-    return ("base", "naive", "agentic", "finetuned", "hybrid", "auto") if trained else ("base", "naive", "agentic", "auto")
-
-
 def run(args: argparse.Namespace) -> dict:
     from assistant.evaluation import EvalSettings, evaluate, history
+    from assistant.evaluation.runner import default_routes
 
     home = home_of(args)
     if args.list:

@@ -42,15 +42,23 @@ from typing import Any, Callable, Iterator
 
 from assistant.evaluation.grading import grade_fresh, grade_qa
 from assistant.evaluation.inputs import FreshItem, QAItem, load_fresh, load_qa
+from assistant.evaluation.summary import FIXED
 from assistant.routes import ROUTES, RouteContext, build_route
 from ingestion.errors import ConfigError, RagftError
 from ingestion.home import Home
 from rag.chat_model import GenerationOptions
 
 Progress = Callable[[int, int, str], None]
-FIXED_ROUTES = ("base", "naive", "agentic", "finetuned", "hybrid")
-DEFAULT_ROUTES = (*FIXED_ROUTES, "auto")
+DEFAULT_ROUTES = (*FIXED, "auto")
 ADAPTER_ROUTES = ("finetuned", "hybrid")
+
+
+def default_routes(home: Home) -> tuple[str, ...]:
+    """Every route that can answer here: the fine-tuned ones only once an adapter has finished training."""
+    from finetune.registry import list_adapters
+
+    trained = home.adapters_dir.is_dir() and any(a.get("status") == "complete" for a in list_adapters(home))
+    return DEFAULT_ROUTES if trained else tuple(r for r in DEFAULT_ROUTES if r not in ADAPTER_ROUTES)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -24,7 +24,7 @@ import numpy as np
 
 from assistant.evaluation.stats import mcnemar_p, mean_ci, paired_diff, sign_test_p
 
-FIXED = ("base", "naive", "agentic", "finetuned", "hybrid")
+FIXED = ("base", "naive", "agentic", "finetuned", "hybrid")  # the routes the router chooses among (auto is not one)
 
 
 def _mean(values: Iterable[float | None]) -> float | None:

@@ -15,8 +15,8 @@ from pathlib import Path
 import streamlit as st
 
 from assistant import jobs
-from assistant.cli.eval_cmd import default_routes
 from assistant.evaluation import EvalSettings, history
+from assistant.evaluation.runner import default_routes
 from assistant.evaluation.plots import PLOTS
 from assistant.evaluation.report import blocks
 from assistant.routes import ROUTES
