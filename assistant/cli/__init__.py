@@ -38,6 +38,7 @@ _COMMAND_MODULES = (
     "assistant.cli.adapters_cmd",
     "assistant.cli.export_cmd",
     "assistant.cli.ui_cmd",
+    "assistant.cli.serve_cmd",
 )
 
 
