@@ -36,7 +36,7 @@ def quality(summary: dict[str, Any]):
                     color=ROUTE_COLOURS.get(route, "#333333"))
     ax.set_yticks(ys, [f"{r} (n={f['n']})" for r, f in rows])
     ax.set_xlim(0, 1)
-    ax.set_xlabel("correct (contains gold; declines when unanswerable), 95% bootstrap interval")
+    ax.set_xlabel("correct, with its 95% bootstrap interval")
     ax.set_title("Quality per route")
     fig.tight_layout()
     return fig
