@@ -325,10 +325,14 @@ def calibrate_collection(home: Home, collection: str = "default", *, progress: C
             cal.threshold, cal.threshold_by = threshold, "user"
         elif previous is not None and previous.threshold_by == "user" and not reset_threshold:
             cal.threshold, cal.threshold_by = previous.threshold, "user"
-        if previous is not None and previous.snapshot == snap:
-            cal.answer_modes = dict(previous.answer_modes)  # same documents: other models' measurements hold
+        if previous is not None:
+            # A model's answer mode describes how it reads this collection's kind of text; an edit
+            # to some documents does not change that, so the measurements carry over (each keeps the
+            # snapshot it was measured on) until the model is measured again.
+            cal.answer_modes = {name: {"snapshot": previous.snapshot, **mode} if "snapshot" not in mode else dict(mode)
+                                for name, mode in previous.answer_modes.items()}
         if model is not None and cal.fitted:
-            cal.answer_modes[model.name] = measure_answer_modes(model, index, cal, pos_q[:ANSWER_MODE_QUESTIONS])
+            cal.answer_modes[model.name] = {**measure_answer_modes(model, index, cal, pos_q[:ANSWER_MODE_QUESTIONS]), "snapshot": snap}
         cal.calibrated_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         cal.seconds = round(time.perf_counter() - start, 2)
         _store(home, cal)

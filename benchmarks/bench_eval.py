@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_eval.py [--sets git] [--routes base,naive,agentic,auto] [--home DIR]
 
 For each set (``realdocs``: pages a Debian package installs, a frozen question file none of the
-routes was tuned on), a fresh data dir ingests the pages and calibrates the collection, then the
+routes was tuned on), a fresh data dir ingests the pages and calibrates the collection (with the
+default model's answer mode, as ``ragft ingest`` does the first time), then the
 real command runs: ``ragft eval --qa benchmarks/data/qa_SET.jsonl --routes ... --report
 benchmarks/out/eval-SET``. The harness overhead is the eval loop's wall time beyond the routes' own
 answer time, both measured in the same run (target <= 5%); the whole command's wall time is
@@ -49,8 +50,10 @@ def main() -> None:
         if not home.records_db.is_file():
             ingest(home, ds)
             from assistant.calibration import calibrate_collection
+            from assistant.llm import DEFAULT_MODEL, get_model
 
-            calibrate_collection(home)
+            # as `ragft ingest` does on a collection's first ingest: the gate and the model's answer mode
+            calibrate_collection(home, model=get_model(DEFAULT_MODEL, home=home))
         env = {**os.environ, "PYTHONPATH": str(REPO), "RAGFT_HOME": str(home.root), "HF_HUB_OFFLINE": "1"}
         report = REPO / "benchmarks" / "out" / f"eval-{name}"
         t = time.perf_counter()
