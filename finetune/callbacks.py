@@ -25,7 +25,7 @@ class MetricsWriter(TrainerCallback):
         self.started = time.time()
 
     def on_train_begin(self, args, state, control, **kwargs):
-        if self.path.is_file():  # resuming: drop rows logged after the checkpoint we resume from
+        if state.is_world_process_zero and self.path.is_file():  # resuming: drop rows logged after the checkpoint we resume from
             keep = [l for l in self.path.read_text().splitlines() if l.strip() and json.loads(l).get("step", 0) <= state.global_step]
             self.path.write_text("".join(l + "\n" for l in keep))
 

@@ -76,6 +76,7 @@ class TrainResult:
     examples: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     recall: dict[str, Any] | None = None  # what it recalls of its trained facts (finetune.recall); None: interrupted
+    world_size: int = 1  # processes that trained it (finetune.launch)
 
     def as_json(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -178,10 +179,9 @@ class LoRARecipe:
                 import bitsandbytes  # noqa: F401
             except ImportError as exc:
                 raise ModelError("--qlora needs bitsandbytes", fix="run `make setup`") from exc
-            from accelerate import PartialState
             from transformers import BitsAndBytesConfig
 
-            state = PartialState()
+            state = process_state()
             compute = torch.bfloat16 if self.bf16 else torch.float32
             kwargs["quantization_config"] = BitsAndBytesConfig(
                 load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True, bnb_4bit_compute_dtype=compute,
@@ -226,7 +226,7 @@ class LoRARecipe:
         if has_eval and cfg.early_stopping_patience and cfg.keep == "best":
             callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
         try:
-            self.trainer = SFTTrainer(
+            self.trainer = _rank_tracing(SFTTrainer)(
                 model=self.model, args=args, processing_class=self.tokenizer, peft_config=lora, callbacks=callbacks,
                 train_dataset=Dataset.from_list(self.train_rows),
                 eval_dataset=Dataset.from_list(self.eval_rows) if has_eval else None,
@@ -275,8 +275,9 @@ class LoRARecipe:
             disable_tqdm=True,
             dataloader_num_workers=0,
             dataloader_pin_memory=_on_gpu(),
-            # bf16 autocast on a CPU must be asked for explicitly (transformers assumes a GPU otherwise).
-            use_cpu=self.bf16 and not _on_gpu(),
+            # bf16 autocast on a CPU must be asked for explicitly (transformers assumes a GPU otherwise),
+            # and only a CPU state joins the gloo group under `accelerate launch` (see process_state).
+            use_cpu=not _on_gpu(),
         )
 
     # -- train ---------------------------------------------------------------------------------
@@ -305,12 +306,22 @@ class LoRARecipe:
     def save_checkpoint(self) -> TrainResult:
         state = self.trainer.state
         seconds = time.perf_counter() - self.started
-        if not self.interrupted and self.trainer.is_world_process_zero():
+        world = self.trainer.args.world_size
+        sharded = self.trainer.is_fsdp_enabled or self.trainer.is_deepspeed_enabled
+        if not self.interrupted and sharded:
+            # FSDP / ZeRO-3 hold shards: every rank takes part in gathering the adapter to save
+            self.trainer.save_model(str(self.dir))
+        elif not self.interrupted and self.trainer.is_world_process_zero():
             # With an eval split, the trainer has reloaded the best epoch's adapter (early stopping).
             self.trainer.model.save_pretrained(str(self.dir), safe_serialization=True)
+        if not self.interrupted and world > 1:
+            self._write_rank_trace(world, sharded)
         recall = None
         if not self.interrupted and self.trainer.is_world_process_zero():
-            recall = measure_recall(self.trainer.model, self.tokenizer, self.probe)
+            if sharded:
+                self.notes.append("recall not measured: the adapter is sharded across processes (measure it with ragft eval)")
+            else:
+                recall = measure_recall(self.trainer.model, self.tokenizer, self.probe)
         evals = [h["eval_loss"] for h in state.log_history if "eval_loss" in h]
         tokens_now = int(getattr(self.trainer, "_total_train_tokens", 0))
         resumed_step = int(_checkpoint_step(self.resume_from)) if self.resume_from else None
@@ -327,10 +338,25 @@ class LoRARecipe:
             train_tokens=tokens_now, seconds=round(seconds, 2),
             tokens_per_s=round(tokens_now / seconds, 1) if seconds > 0 else 0.0,
             peak_rss_mb=round(peak_rss_mb(), 1), precision="bf16" if self.bf16 else "fp32", model_bytes=int(self.trainer.model.get_memory_footprint()),
-            examples=self.counts, notes=self.notes, recall=recall,
+            examples=self.counts, notes=self.notes, recall=recall, world_size=world,
         )
         self._write_entry(status=result.status, result=result)
         return result
+
+    def _write_rank_trace(self, world: int, sharded: bool) -> None:
+        """``ranks/rank-R.json``: what this process trained on (a digest per micro-batch: the ranks'
+        shards differ) and the adapter it ended with (DDP keeps the replicas equal)."""
+        import json
+
+        from peft import get_peft_model_state_dict
+
+        rank = self.trainer.args.process_index
+        folder = self.dir / "ranks"
+        folder.mkdir(parents=True, exist_ok=True)
+        trace = {"rank": rank, "world_size": world, "micro_batches": len(self.trainer.batch_digests),
+                 "tokens": self.trainer.batch_tokens, "batch_digests": self.trainer.batch_digests,
+                 "adapter_sha256": None if sharded else adapter_digest(get_peft_model_state_dict(self.trainer.model))}
+        (folder / f"rank-{rank}.json").write_text(json.dumps(trace, indent=1), encoding="utf-8")
 
     # -- cleanup -------------------------------------------------------------------------------
     def cleanup(self) -> None:
@@ -363,6 +389,25 @@ class LoRARecipe:
         registry.write_entry(self.home, self.cfg.name, entry)
 
 
+def _rank_tracing(trainer_cls):
+    """``trainer_cls`` recording a digest of every micro-batch this process trains on."""
+    import hashlib
+
+    class RankTracingTrainer(trainer_cls):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.batch_digests: list[str] = []
+            self.batch_tokens = 0
+
+        def training_step(self, model, inputs, *args, **kwargs):
+            ids = inputs["input_ids"].detach().to("cpu")
+            self.batch_digests.append(hashlib.sha256(ids.numpy().tobytes()).hexdigest()[:16])
+            self.batch_tokens += int(ids.numel())
+            return super().training_step(model, inputs, *args, **kwargs)
+
+    return RankTracingTrainer
+
+
 def use_bf16(precision: str) -> bool:
     """Resolve ``--precision``: auto means bf16 only where it is fast (and numerically supported)."""
     if precision != "auto":
@@ -381,17 +426,35 @@ def use_bf16(precision: str) -> bool:
         return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
-def _is_main_process() -> bool:
-    """Rank 0 under ``accelerate launch`` (and always in a single process)."""
+def process_state():
+    """accelerate's process state, made the way the Trainer makes it (``use_cpu`` without CUDA), so
+    that under ``accelerate launch`` on CPUs every process sees the gloo group and its rank, not a
+    lone process each; accelerate keeps one state per process, the first made wins."""
     from accelerate import PartialState
 
-    return PartialState().is_main_process
+    return PartialState(cpu=not _on_gpu())
+
+
+def _is_main_process() -> bool:
+    """Rank 0 under ``accelerate launch`` (and always in a single process)."""
+    return process_state().is_main_process
 
 
 def _wait_for_everyone() -> None:
-    from accelerate import PartialState
+    process_state().wait_for_everyone()
 
-    PartialState().wait_for_everyone()
+
+def adapter_digest(tensors: dict[str, Any]) -> str:
+    """sha256 over an adapter's tensors (name, dtype, shape, bytes), in name order: equal digests,
+    equal weights. Takes a PEFT state dict or what ``safetensors`` loads from the saved file."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for key in sorted(tensors):
+        t = tensors[key].detach().to("cpu").contiguous()
+        h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
+        h.update(t.view(-1).view(__import__("torch").uint8).numpy().tobytes())
+    return h.hexdigest()
 
 
 def _on_gpu() -> bool:

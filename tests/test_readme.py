@@ -3,7 +3,7 @@
 Each `ragft ...` line of the README's bash blocks runs in a scratch folder that holds the paths the
 examples use (`docs/`, `notes.pdf`, `questions.txt`), against a fresh data dir. Lines that need
 a server or never return (`http://`, `ragft ui`, `ragft serve`, `ragft chat`), or that are
-marked `# (long)`, are skipped here and covered by their own tests. `make run` runs headless on a
+marked `# (long)` or take ids an earlier run printed (`# (ids from ...)`), are skipped here and covered by their own tests. `make run` runs headless on a
 free port in its own process group; the test polls `/_stcore/health`, asks one question in
 Chromium, then kills the group.
 """
@@ -24,7 +24,7 @@ from ingestion.sample import edition_dir
 from tests.ui import browser_fixtures as bf
 
 REPO = Path(__file__).resolve().parents[1]
-SKIP = ("http://", "ragft ui", "ragft serve", "ragft chat", "# (long)")
+SKIP = ("http://", "ragft ui", "ragft serve", "ragft chat", "# (long)", "# (ids from")
 
 
 def readme_commands() -> list[str]:

@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(transformers + PEFT) and f32, f16, q8_0, q4_k_m (its GGUF exports, `ragft export`)")
     p.add_argument("--max-tokens", type=int, default=64, help="most tokens per answer (default 64)")
     p.add_argument("--report", metavar="DIR", default=None, help="write report.md, report.html, results.csv/jsonl and plots here")
+    p.add_argument("--limit", type=int, default=None, metavar="N", help="only the first N rows of each file (default: all)")
     p.add_argument("--restart", action="store_true", help="answer every question again instead of resuming")
     p.add_argument("--list", action="store_true", help="list earlier runs")
     p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="what changed between two runs")
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> dict:
     settings = EvalSettings(routes=routes, qa=Path(args.qa).expanduser().resolve() if args.qa else None,
                             fresh=Path(args.fresh).expanduser().resolve() if args.fresh else None,
                             model=args.model, adapter=args.adapter, judge=args.judge, collection=args.collection,
-                            k=args.k, profile=profile_of(args), max_tokens=args.max_tokens,
+                            k=args.k, profile=profile_of(args), max_tokens=args.max_tokens, limit=args.limit,
                             quantization=tuple(w.strip() for w in args.quantization.split(",") if w.strip()) if args.quantization else ())
     print(f"ragft eval: routes {', '.join(routes)}", file=sys.stderr, flush=True)
     with progress_bar("eval", unit="answer") as update:

@@ -47,6 +47,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "(re-running the same command does this too)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing adapter of the same name")
     p.add_argument("--no-merge", dest="merge", action="store_false", help="skip merging the adapter into the base weights")
+    p.add_argument("--launcher", choices=("none", "accelerate"), default="none",
+                   help="accelerate: train in --num-processes processes (DDP; gloo on CPUs) through `accelerate launch`")
+    p.add_argument("--num-processes", type=int, default=1, metavar="N", help="processes under --launcher accelerate (default 1)")
+    p.add_argument("--accelerate-config", type=Path, default=None, metavar="FILE",
+                   help="an accelerate config (FSDP, DeepSpeed ZeRO-2/3: configs/accelerate/); default: DDP")
     p.add_argument("--threads", type=int, default=None, metavar="N",
                    help="CPU threads for torch (default: one per core; on a busy machine fewer can be faster)")
     add_json_flag(p)
@@ -63,25 +68,42 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig.from_preset(args.preset or "quick", **values)
 
 
-def run(args: argparse.Namespace) -> dict:
+def run(args: argparse.Namespace) -> dict | None:
+    from finetune import launch
     from finetune.merge import merge_adapter
-    from finetune.train import finetune
+    from finetune.train import finetune, process_state
 
     config = config_from_args(args)
     home = home_of(args)
+    plan = launch.Launch(args.launcher, args.num_processes, args.accelerate_config)
+    if plan.wanted:  # this process starts the others and reports rank 0's result
+        return launch.run(plan, launch_argv(config, args), home)
     result = finetune(config, home, resume=args.resume, overwrite=args.overwrite, progress=progress_enabled(),
                       threads=args.threads)
     if result.status == "interrupted":
         # The CLI edge reports it ("interrupted; re-run the same command to resume") with exit 130.
         raise KeyboardInterrupt
+    if not process_state().is_main_process:  # under `accelerate launch`, rank 0 merges and reports
+        return None
     payload = result.as_json()
-    payload["merged_dir"] = None
-    if args.merge:
-        from accelerate import PartialState
-
-        if PartialState().is_main_process:  # under `accelerate launch`, one process merges
-            payload["merged_dir"] = str(merge_adapter(home, config.name).path)  # type: ignore[arg-type]
+    payload["merged_dir"] = str(merge_adapter(home, config.name).path) if args.merge else None  # type: ignore[arg-type]
     return payload
+
+
+def launch_argv(config: TrainConfig, args: argparse.Namespace) -> list[str]:
+    """The resolved settings as ``ragft finetune`` flags: every process trains exactly this config."""
+    argv = []
+    for f in dataclasses.fields(TrainConfig):
+        value = getattr(config, f.name)
+        if value is None:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        if isinstance(value, bool):
+            argv.append(flag if value else "--no-" + f.name.replace("_", "-"))
+        else:
+            argv += [flag, str(value)]
+    argv += ["--resume"] * args.resume + ["--overwrite"] * args.overwrite + ["--no-merge"] * (not args.merge)
+    return argv + (["--threads", str(args.threads)] if args.threads else [])
 
 
 def render(payload: dict) -> str:

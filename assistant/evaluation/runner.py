@@ -78,6 +78,8 @@ class EvalSettings:
     (``assistant.routes.finetuned.WEIGHTS``); each is answered as the route ``finetuned@PRECISION``."""
     max_tokens: int = 64
     """Most tokens per answer; 64 holds every reference answer of the sample set with room."""
+    limit: int | None = None
+    """``--limit``: only the first N rows of each input file (a quick look before the whole run)."""
 
     def __post_init__(self) -> None:
         if not self.routes:
@@ -98,6 +100,8 @@ class EvalSettings:
             raise ConfigError("--quantization needs --qa", fix="pass the question set to ask at each precision")
         if isinstance(self.max_tokens, bool) or not isinstance(self.max_tokens, int) or self.max_tokens < 1:
             raise ConfigError(f"--max-tokens must be a positive integer, not {self.max_tokens!r}")
+        if self.limit is not None and (isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1):
+            raise ConfigError(f"--limit must be a positive integer, not {self.limit!r}", fix="leave it out to use every row")
 
     def as_json(self) -> dict[str, Any]:
         return {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
@@ -141,8 +145,8 @@ def identify(home: Home, settings: EvalSettings) -> tuple[str, dict[str, Any], l
     from assistant.arena.store import corpus_snapshot
 
     # Inputs are read (and checked line by line) before any model loads.
-    qa = load_qa(settings.qa) if settings.qa else []
-    fresh = load_fresh(settings.fresh) if settings.fresh else []
+    qa = (load_qa(settings.qa) if settings.qa else [])[:settings.limit]  # a whole file is still checked
+    fresh = (load_fresh(settings.fresh) if settings.fresh else [])[:settings.limit]
     identity = {"settings": settings.as_json(), "qa_sha256": _sha(settings.qa), "fresh_sha256": _sha(settings.fresh),
                 "corpus_snapshot": corpus_snapshot(home, settings.collection)}
     identity["settings"].pop("qa"), identity["settings"].pop("fresh")  # the bytes count, not where they lie

@@ -174,3 +174,15 @@ def test_list_and_compare_runs(eval_home):
     assert all(v["diff"] in (0, None) for m in same["compare"]["routes"].values() for v in m.values())
     bad = run_ragft("eval", "--compare", "zzzz", summary["run_id"], home=home.root)
     assert bad.returncode == 2 and "no evaluation run 'zzzz'" in bad.stderr and "ragft eval --list" in bad.stderr
+
+
+def test_limit_answers_the_first_rows_as_a_run_of_its_own(eval_home, tiny_llama_dir):
+    home, _, summary = eval_home
+    out = json_of(run_ragft("eval", "--qa", str(home.root / "qa.jsonl"), "--fresh", str(home.root / "fresh.jsonl"),
+                            "--routes", "naive", "--model", str(tiny_llama_dir), "--max-tokens", "6", "--limit", "1",
+                            "--json", home=home.root, check=True))
+    assert out["run_id"] != summary["run_id"] and out["routes"]["naive"]["n"] == 1
+    rows = [json.loads(line) for line in (home.root / "evals" / out["run_id"] / "answers.jsonl").read_text().splitlines()]
+    assert [(r["set"], r["id"]) for r in rows] == [("qa", "founded"), ("fresh", "price")]
+    bad = run_ragft("eval", "--qa", str(home.root / "qa.jsonl"), "--limit", "0", home=home.root)
+    assert bad.returncode == 2 and "--limit must be a positive integer" in bad.stderr

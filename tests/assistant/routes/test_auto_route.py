@@ -44,15 +44,35 @@ def adapter_home(tmp_path_factory, tiny_llama_dir, embedder):
     clear_cache()
 
 
+def test_an_adapter_that_does_not_recall_its_facts_is_not_asked(adapter_home):
+    from finetune.registry import read_entry
+
+    home, doc = adapter_home
+    recall = read_entry(home, "facts")["metrics"]["recall"]  # measured at training's end
+    assert recall["trained"] < 0.5  # two steps on random weights teach nothing
+    route = build_route("auto", RouteContext(home=home, options=OPTIONS))
+    result = route.answer("How many employees did Marrowfield have at the start of 2025?")
+    step = router_step(result)
+    assert step["signals"]["adapter"] == "facts" and step["signals"]["adapter_recall"] == recall["trained"]  # no held-out wordings in five rows
+    assert step["chosen"] in ("naive", "agentic") and result.adapter is None
+    assert "the adapter facts recalled" in result.reason and "so not" in result.reason
+    route.close()
+
+
 def test_the_adapter_is_used_until_its_document_changes(adapter_home, embedder):
+    from finetune.registry import read_entry, update_entry
     from rag.indexing import ingest_paths
 
     home, doc = adapter_home
+    metrics = read_entry(home, "facts")["metrics"]
+    # an adapter that recalls what it was taught (as one trained with the facts preset does)
+    update_entry(home, "facts", metrics={**metrics, "recall": {**metrics["recall"], "trained": 1.0, "held_out_wordings": 0.9}})
     route = build_route("auto", RouteContext(home=home, options=OPTIONS))
     question = "How many employees did Marrowfield have at the start of 2025?"
     fresh = route.answer(question)
     step = router_step(fresh)
     assert step["signals"]["adapter"] == "facts" and step["signals"]["top_sources"][0] == str(doc)
+    assert step["signals"]["adapter_recall"] == 0.9
     # confident retrieval from the document the adapter learned -> hybrid; an unsure one -> its weights
     assert step["chosen"] == ("hybrid" if step["signals"]["confident"] else "finetuned")
     assert fresh.route == "auto" and fresh.adapter == "facts" and fresh.stale is False

@@ -1,0 +1,196 @@
+"""``ragft serve`` under load: throughput and latency at 1, 4 and 16 clients, and the API's overhead.
+
+    .venv/bin/python benchmarks/bench_serve.py [--set git] [--requests 16] [--home DIR]
+
+A data dir ingests a real documentation set (``realdocs``; ``--set sample`` for the sample corpus)
+and calibrates it as ``ragft ingest`` does. Then, in one run:
+
+1. in-process baseline: the naive route (default model, greedy, 64 tokens) answers the questions one
+   after another in this process;
+2. ``ragft serve`` on 127.0.0.1 (its own process), and the ``openai`` client asks ``ragft-naive``
+   the same questions with 1, 4 and 16 concurrent clients (``--requests`` per client at 1 client,
+   2 per client beyond, so the run is bounded and ends by itself).
+
+Reported: requests, errors, throughput (answers/s), p50/p95 latency per concurrency, and the
+overhead at 1 client: the served median latency over the in-process median on the same questions
+(target <= 10%), with the answers checked equal (greedy decoding: the API must not change them).
+Requests to one route share its model and take turns on it, so more clients raise latency, not
+throughput; the figure shows that queueing is fair and nothing errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from assistant.runtime import apply_defaults  # noqa: E402
+
+apply_defaults()
+
+from bench_generate import cpu_model  # noqa: E402
+from ingestion.home import Home  # noqa: E402
+
+MAX_TOKENS = 64
+CONCURRENCY = (1, 4, 16)
+
+
+def prepare(home: Home, name: str) -> list[str]:
+    """Ingest and calibrate the set once; its questions."""
+    from assistant.calibration import calibrate_collection
+    from assistant.llm import DEFAULT_MODEL, get_model
+
+    if name == "sample":
+        from ingestion.sample import eval_sets, materialize
+        from rag.indexing import ingest_paths
+
+        if not home.records_db.is_file():
+            materialize("v1", home.root / "sample-corpus")
+            ingest_paths(home, [str(home.root / "sample-corpus")])
+            calibrate_collection(home, model=get_model(DEFAULT_MODEL, home=home))
+        stable = eval_sets("v1", home.root / "sample-eval")["stable"]
+        rows = [json.loads(line) for line in stable.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return [r["question"] for r in rows if r.get("answers")]
+    from realdocs import doc_sets, ingest
+
+    ds = doc_sets()[name]
+    if not home.records_db.is_file():
+        ingest(home, ds)
+        calibrate_collection(home, model=get_model(DEFAULT_MODEL, home=home))
+    rows = [json.loads(line) for line in ds.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["question"] for r in rows if r.get("answers")]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
+
+
+def in_process(home: Home, questions: list[str]) -> tuple[list[float], list[str]]:
+    from assistant.routes import RouteContext, build_route
+    from rag.chat_model import GenerationOptions
+
+    route = build_route("naive", RouteContext(home=home, options=GenerationOptions(max_tokens=MAX_TOKENS, deterministic=True)))
+    route.answer(questions[0])  # warm: models loaded, caches filled, as the server's first request does
+    latencies, answers = [], []
+    for q in questions:
+        t = time.perf_counter()
+        answers.append(route.answer(q).answer)
+        latencies.append(time.perf_counter() - t)
+    route.close()
+    return latencies, answers
+
+
+def start_server(home: Home, port: int, log: Path) -> subprocess.Popen:
+    import httpx
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "HF_HUB_OFFLINE": "1"}
+    env.pop("RAGFT_API_KEYS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "assistant.cli", "--home", str(home.root), "serve", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=log.open("w"), env=env, cwd=REPO)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            break
+        time.sleep(0.5)
+    proc.kill()
+    raise SystemExit(f"bench_serve: ragft serve did not start: {log.read_text()[-1500:]}")
+
+
+def served(port: int, questions: list[str], clients: int, n: int) -> dict:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=600)
+
+    def ask(i: int) -> tuple[float, str | None, str | None]:
+        t = time.perf_counter()
+        try:
+            reply = client.chat.completions.create(model="ragft-naive", max_tokens=MAX_TOKENS, temperature=0,
+                                                   messages=[{"role": "user", "content": questions[i % len(questions)]}])
+            return time.perf_counter() - t, reply.choices[0].message.content, None
+        except Exception as exc:  # counted, not raised: errors under load are the figure
+            return time.perf_counter() - t, None, f"{type(exc).__name__}: {exc}"
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=clients) as pool:
+        results = list(pool.map(ask, range(n)))
+    wall = time.perf_counter() - start
+    latencies = [r[0] for r in results if r[2] is None]
+    return {"clients": clients, "requests": n, "errors": sum(r[2] is not None for r in results),
+            "first_error": next((r[2] for r in results if r[2]), None), "wall_s": round(wall, 2),
+            "throughput_rps": round(len(latencies) / wall, 3), "latency_p50_s": pct(latencies, 0.5) if latencies else None,
+            "latency_p95_s": pct(latencies, 0.95) if latencies else None, "answers": [r[1] for r in results]}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", default="git", help="realdocs set (git, sqlite, httpd) or sample")
+    parser.add_argument("--requests", type=int, default=16, help="requests at 1 client (distinct questions)")
+    parser.add_argument("--home", default=None, help="data dir (default: a temporary folder)")
+    args = parser.parse_args()
+    home = Home.resolve(Path(args.home or tempfile.mkdtemp(prefix="bench-serve-")))
+    questions = prepare(home, args.set)[: args.requests]
+    print(f"bench_serve: {len(questions)} questions from {args.set}; in-process baseline", file=sys.stderr)
+    base_lat, base_answers = in_process(home, questions)
+    port = free_port()
+    proc = start_server(home, port, home.root / "serve.log")
+    try:
+        served(port, questions[:1], 1, 1)  # warm: the route loads on its first request
+        runs = []
+        for clients in CONCURRENCY:
+            n = len(questions) if clients == 1 else 2 * clients
+            print(f"bench_serve: {clients} client(s), {n} requests", file=sys.stderr)
+            runs.append(served(port, questions, clients, n))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    one = runs[0]
+    same = sum(a == b for a, b in zip(one["answers"], base_answers))
+    base_p50 = statistics.median(base_lat)
+    overhead = (one["latency_p50_s"] - base_p50) / base_p50
+    out = {
+        "date": date.today().isoformat(), "cpu": cpu_model(), "cores": os.cpu_count(), "set": args.set,
+        "route": "naive", "max_tokens": MAX_TOKENS,
+        "in_process": {"requests": len(base_lat), "latency_p50_s": round(base_p50, 3), "latency_p95_s": pct(base_lat, 0.95),
+                       "throughput_rps": round(len(base_lat) / sum(base_lat), 3)},
+        "served": [{k: v for k, v in r.items() if k != "answers"} for r in runs],
+        "overhead_1_client": round(overhead, 4), "target_overhead": 0.10,
+        "same_answers": f"{same}/{len(base_answers)}",
+    }
+    (REPO / "benchmarks" / "out").mkdir(exist_ok=True)
+    (REPO / "benchmarks" / "out" / "serve.json").write_text(json.dumps(out, indent=1))
+    print(f"in-process p50 {base_p50:.3f} s; served at 1 client p50 {one['latency_p50_s']:.3f} s: "
+          f"overhead {overhead:+.1%} (target <= 10%); same answers {out['same_answers']}", file=sys.stderr)
+    for r in out["served"]:
+        print(f"  {r['clients']:>2} clients: {r['requests']} requests, {r['errors']} errors, {r['throughput_rps']} answers/s, "
+              f"p50 {r['latency_p50_s']} s, p95 {r['latency_p95_s']} s", file=sys.stderr)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
