@@ -10,6 +10,12 @@ atomically (temp file + rename). An entry holds::
     examples {train, validation, test}, metrics {...}, adapter_dir, merged_dir,
     exports [{format, quant, path, size_bytes, verification}]
 
+Paths inside the data dir are stored as ``$RAGFT_HOME/...`` and read back under wherever the data
+dir is now, so a copied, restored or moved data dir keeps its adapters working (before, the base
+model's absolute path inside the old data dir broke ``--route finetuned`` after a move). Entries
+written with absolute paths are read relative to the data dir they name (``adapter_dir`` tells
+where it was) and rewritten portable on their next write.
+
 Lineage and staleness: ``sources`` is the data card's snapshot of the documents the dataset was
 built from (content hash per source, as the ingestion record database stores it). An adapter is
 **stale** once any of them changed in the index since: its current hash in the ``documents``
@@ -55,6 +61,54 @@ def adapter_dir(home: Home, name: str) -> Path:
 
 
 # -- reading and writing entries -------------------------------------------------------------
+HOME_TOKEN = "$RAGFT_HOME"
+
+
+def _map_strings(value: Any, fn) -> Any:
+    if isinstance(value, str):
+        return fn(value)
+    if isinstance(value, dict):
+        return {k: _map_strings(v, fn) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(v, fn) for v in value]
+    return value
+
+
+# Document keys as the ingestion records hold them (lineage is matched against those), not file locations.
+_AS_RECORDED = ("sources",)
+
+
+def _map_paths(entry: dict[str, Any], fn) -> dict[str, Any]:
+    return {k: (v if k in _AS_RECORDED else _map_strings(v, fn)) for k, v in entry.items()}
+
+
+def portable(entry: dict[str, Any], home: Home) -> dict[str, Any]:
+    """``entry`` with every path inside the data dir written as ``$RAGFT_HOME/...``."""
+    root = str(home.root)
+    return _map_paths(entry, lambda s: HOME_TOKEN + s[len(root):] if s == root or s.startswith(root + os.sep) else s)
+
+
+def localised(entry: dict[str, Any], home: Home, name: str) -> dict[str, Any]:
+    """``entry`` with its data-dir paths under ``home``: ``$RAGFT_HOME/...``, and the absolute paths
+    of an entry written before (under the data dir its ``adapter_dir`` shows it was in)."""
+    root = str(home.root)
+    old = None
+    recorded = entry.get("adapter_dir")
+    tail = os.sep + os.path.join("adapters", name)
+    if isinstance(recorded, str) and recorded.endswith(tail) and not recorded.startswith(HOME_TOKEN):
+        old = recorded[: -len(tail)]
+        old = None if old == root else old
+
+    def local(s: str) -> str:
+        if s == HOME_TOKEN or s.startswith(HOME_TOKEN + "/"):
+            return root + s[len(HOME_TOKEN):]
+        if old and (s == old or s.startswith(old + os.sep)):
+            return root + s[len(old):]
+        return s
+
+    return _map_paths(entry, local)
+
+
 def read_entry(home: Home, name: str) -> dict[str, Any]:
     path = adapter_dir(home, name) / ENTRY_FILE
     if not path.is_file():
@@ -65,13 +119,13 @@ def read_entry(home: Home, name: str) -> dict[str, Any]:
         raise TrainingError(f"registry entry {path} is unreadable ({exc})", fix="retrain the adapter with `ragft finetune --overwrite`") from exc
     if not isinstance(entry, dict) or entry.get("name") != name:
         raise TrainingError(f"registry entry {path} does not describe adapter {name!r}", fix="retrain it with `ragft finetune --overwrite`")
-    return entry
+    return localised(entry, home, name)
 
 
 def write_entry(home: Home, name: str, entry: dict[str, Any]) -> None:
     folder = adapter_dir(home, name)
     folder.mkdir(parents=True, exist_ok=True)
-    entry = {**entry, "updated_at": now_iso()}
+    entry = portable({**entry, "updated_at": now_iso()}, home)
     write_atomic(folder / ENTRY_FILE, (json.dumps(entry, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
 
 

@@ -10,6 +10,7 @@ from typing import Sequence
 from ingestion.chunking import Chunker, ChunkSettings
 from ingestion.home import Home
 from ingestion.loaders import DEFAULT_MAX_BYTES
+from ingestion.locks import writer_lock
 from ingestion.pipeline import IngestReport, Ingestor, Progress
 from rag.embeddings import Embedder
 from rag.index import DEFAULT_COLLECTION, Index
@@ -37,19 +38,23 @@ def ingest_paths(
     delete_missing: bool = True,
     progress: Progress | None = None,
 ) -> IngestReport:
+    """Add, update and (for folders) sync ``paths`` into a collection; one writer at a time per data
+    dir (``ingestion.locks``): a second ingest waits for the first, saying so on stderr."""
     settings = settings or ChunkSettings()
-    index = Index.open(home, collection=collection, store=store, embedder=embedder)
-    try:
-        ingestor = _ingestor(index, settings, max_bytes)
-        return ingestor.run(paths, delete_missing=delete_missing, progress=progress)
-    finally:
-        index.close()
+    with writer_lock(home):
+        index = Index.open(home, collection=collection, store=store, embedder=embedder)
+        try:
+            ingestor = _ingestor(index, settings, max_bytes)
+            return ingestor.run(paths, delete_missing=delete_missing, progress=progress)
+        finally:
+            index.close()
 
 
 def remove_documents(home: Home, sources: Sequence[str], *, collection: str = DEFAULT_COLLECTION) -> IngestReport:
     """Delete documents (by source path) from a collection's records, lexical index and vectors."""
-    index = Index.open(home, collection=collection, create=False)
-    try:
-        return _ingestor(index, ChunkSettings(), DEFAULT_MAX_BYTES).remove(sources)
-    finally:
-        index.close()
+    with writer_lock(home):
+        index = Index.open(home, collection=collection, create=False)
+        try:
+            return _ingestor(index, ChunkSettings(), DEFAULT_MAX_BYTES).remove(sources)
+        finally:
+            index.close()

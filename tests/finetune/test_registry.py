@@ -97,3 +97,33 @@ def test_a_live_training_process_blocks_a_second_run(home):
         child.wait()
     registry.check_not_running({**entry, "status": "training", "pid": child.pid})  # dead: counts as interrupted
     registry.check_not_running({**entry, "status": "training", "pid": os.getpid()})
+
+
+def test_paths_inside_the_data_dir_are_stored_relative_to_it(home):
+    import json
+
+    entry = _entry(home, "qa", [(str(home.root / "docs" / "a.md"), "h1")])
+    registry.update_entry(home, "qa", adapter_dir=str(home.adapters_dir / "qa"), base={"ref": "b", "path": str(home.root / "models" / "b")},
+                          exports=[{"format": "gguf", "path": str(home.adapters_dir / "qa" / "export" / "qa-f16.gguf")}])
+    on_disk = json.loads((home.adapters_dir / "qa" / registry.ENTRY_FILE).read_text())
+    assert on_disk["base"]["path"] == "$RAGFT_HOME/models/b" and on_disk["adapter_dir"] == "$RAGFT_HOME/adapters/qa"
+    assert on_disk["exports"][0]["path"] == "$RAGFT_HOME/adapters/qa/export/qa-f16.gguf"
+    assert on_disk["sources"][0]["source"] == str(home.root / "docs" / "a.md")  # a document key, as the index holds it
+    assert str(home.root) not in json.dumps({k: v for k, v in on_disk.items() if k != "sources"})
+    back = registry.read_entry(home, "qa")
+    assert back["base"]["path"] == str(home.root / "models" / "b") and back["adapter_dir"] == str(home.adapters_dir / "qa")
+
+
+def test_an_entry_written_with_absolute_paths_is_read_under_the_data_dir_it_moved_to(tmp_path):
+    import json
+
+    from ingestion.home import Home
+
+    old, new = tmp_path / "old-home", tmp_path / "new-home"
+    (new / "adapters" / "qa").mkdir(parents=True)
+    legacy = {"name": "qa", "status": "complete", "adapter_dir": str(old / "adapters" / "qa"),
+              "base": {"ref": "b", "path": str(old / "models" / "b")}, "dataset": {"path": "/elsewhere/data.jsonl"}}
+    (new / "adapters" / "qa" / registry.ENTRY_FILE).write_text(json.dumps(legacy))
+    entry = registry.read_entry(Home.resolve(new), "qa")
+    assert entry["base"]["path"] == str(new / "models" / "b") and entry["adapter_dir"] == str(new / "adapters" / "qa")
+    assert entry["dataset"]["path"] == "/elsewhere/data.jsonl"  # outside the data dir: as recorded
