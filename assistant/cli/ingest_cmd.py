@@ -53,42 +53,15 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _calibrate(args: argparse.Namespace) -> dict:
-    """``ragft calibrate`` after a change: the retrieval side always; the answer mode of the
-    profile's chat model only when none is stored for it yet (the first ingest of a collection,
-    about 30 s with the default model on 2 cores), since it decides whether the RAG routes write or
-    quote (on the sample corpus's made questions 0.57 vs 1.00, on the git set 0.23 vs 0.47
-    contains-gold). A failure here never fails the ingest: the documents are stored."""
-    from assistant.calibration import calibrate_collection
-    from ingestion.errors import RagftError
-
-    home = home_of(args)
-    try:
-        model = _unmeasured_model(home, args)
-        label = "calibrate (and measure the answer mode)" if model is not None else "calibrate"
-        with progress_bar(label, unit="question") as update:
-            cal = calibrate_collection(home, args.collection, model=model, progress=lambda d, t: update(d, t, ""))
-    except RagftError as err:
-        return {"error": err.one_line()}
-    return {**cal.summary(), "answer_modes": {k: v.get("mode") for k, v in cal.answer_modes.items()}, "seconds": cal.seconds}
-
-
-def _unmeasured_model(home, args: argparse.Namespace):
-    """The profile's chat model when the collection has no answer mode stored for it, else None
-    (also None when it cannot load: the retrieval side is calibrated all the same)."""
-    from assistant.calibration import load_calibration
+    """``assistant.calibration.recalibrate_after_change`` with a progress bar."""
+    from assistant.calibration import recalibrate_after_change
     from assistant.cli.common import profile_of
-    from assistant.llm import get_model
-    from assistant.profiles import resolve_profile
-    from ingestion.errors import RagftError
 
-    try:
-        name = resolve_profile(profile_of(args), home).chat_model
-        previous = load_calibration(home, args.collection)
-        if previous is not None and name in previous.answer_modes:
-            return None  # measured before (answer modes carry over edits; `ragft calibrate` re-measures)
-        return get_model(name, home=home)
-    except RagftError:
-        return None
+    with progress_bar("calibrate", unit="question") as update:
+        out = recalibrate_after_change(home_of(args), args.collection, profile=profile_of(args),
+                                       progress=lambda d, t: update(d, t, ""))
+    out.pop("measured_answer_mode", None)
+    return out
 
 
 def render(payload: dict) -> str:

@@ -26,6 +26,12 @@ def test_upload_ingest_then_changed_reupload_shows_updated(home):
     assert rows == {"plan.md": "added", "../../escape.md": "failed", ".hidden.md": "failed"}
     assert sorted(p.name for p in home.uploads_dir.iterdir()) == ["plan.md"]  # nothing escaped or hidden was written
     assert not (home.root.parent / "escape.md").exists() and not (home.root / "escape.md").exists()
+    # as `ragft ingest` does after a change: the collection is calibrated again (one document is too
+    # few to fit, so the defaults are recorded for this snapshot, with the reason)
+    import json
+
+    cal = json.loads((home.root / "calibration" / "default.json").read_text())
+    assert cal["fitted"] is False and "too small to calibrate" in cal["note"]
 
     at.file_uploader(key="documents_upload").set_value(
         ("plan.md", b"# Plan\n\nThe Team plan costs EUR 59 per seat per month.\n", "text/markdown"))

@@ -16,6 +16,7 @@ from ingestion.loaders import iter_files
 from ingestion.records import RecordManager
 from ingestion.sample import materialize
 from ingestion.uploads import file_statuses, save_uploads
+from assistant.calibration import recalibrate_after_change
 from rag.indexing import ingest_paths, remove_documents
 from ui import resources
 from ui.components import guard
@@ -35,6 +36,10 @@ def ingest(paths: list[str], files: list[Path]) -> None:
         bar.progress(done / total if total else 1.0, text=f"Ingesting {done}/{total} {Path(label).name}")
 
     report = ingest_paths(home, paths, collection=COLLECTION, progress=update).as_json()
+    if report["added"] or report["updated"] or report["deleted"]:  # as `ragft ingest` does after a change
+        bar.progress(0.0, text="Calibrating the collection...")
+        report["calibration"] = recalibrate_after_change(
+            home, COLLECTION, progress=lambda d, t: bar.progress(d / t if t else 1.0, text=f"Calibrating {d}/{t}"))
     bar.empty()
     resources.clear_routes()
     st.session_state[LAST] = {"report": report, "rows": file_statuses(report, files)}
