@@ -54,6 +54,7 @@ def test_readme_lists_commands():
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # every README command, each loading its models: about 9 minutes on 2 quiet cores
 def test_readme_commands_run_as_written(scratch):
     root, env = scratch
     for command in readme_commands():
