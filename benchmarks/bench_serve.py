@@ -10,9 +10,10 @@ and calibrates it as ``ragft ingest`` does. Then, in one run:
    through the ``openai`` client as ``ragft-naive``; overhead = median served latency over median
    in-process latency, minus 1 (target <= 10%), and the answers must be equal (greedy decoding:
    the API must not change them);
-2. load: the same questions through the API with 1, 4 and 16 concurrent clients, each level asking
-   every question the same number of times (at least twice as many requests as clients), so the
-   levels see the same mix; bounded, it ends by itself.
+2. load: ``--load-requests`` questions through the API with 1, 4 and 16 concurrent clients, each
+   level on a freshly started server (warmed with one other question) asking each question once,
+   so every level sees the same mix and no level profits from an earlier one's caches (the
+   sentence-embedding cache makes a repeated question ~15x faster); bounded, it ends by itself.
 
 Reported: requests, errors, throughput (answers/s), p50/p95 latency per concurrency level.
 Requests to one route share its model and take turns on it, so more clients raise latency, not
@@ -79,7 +80,7 @@ def pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
-def paired(home: Home, port: int, questions: list[str]) -> dict:
+def paired(home: Home, port: int, questions: list[str], warm: str) -> dict:
     """Each question in this process, then through the API: the same machine state for both."""
     from openai import OpenAI
 
@@ -94,7 +95,7 @@ def paired(home: Home, port: int, questions: list[str]) -> dict:
                                                messages=[{"role": "user", "content": q}])
         return reply.choices[0].message.content
 
-    route.answer(questions[0]), served_one(questions[0])  # warm both: models loaded, caches filled
+    route.answer(warm), served_one(warm)  # warm both (a question not measured): models loaded
     local, remote, same = [], [], 0
     for q in questions:
         t = time.perf_counter()
@@ -169,24 +170,32 @@ def free_port() -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="git", help="realdocs set (git, sqlite, httpd) or sample")
-    parser.add_argument("--requests", type=int, default=16, help="requests at 1 client (distinct questions)")
+    parser.add_argument("--requests", type=int, default=16, help="questions of the paired overhead measurement")
+    parser.add_argument("--load-requests", type=int, default=32, help="distinct questions asked at each concurrency level")
     parser.add_argument("--home", default=None, help="data dir (default: a temporary folder)")
     args = parser.parse_args()
     home = Home.resolve(Path(args.home or tempfile.mkdtemp(prefix="bench-serve-")))
-    questions = prepare(home, args.set)[: args.requests]
+    pool = prepare(home, args.set)
+    questions, load = pool[: args.requests], pool[: args.load_requests]
+    warm = pool[-1]  # asked first on every fresh server, never measured
     port = free_port()
     proc = start_server(home, port, home.root / "serve.log")
     try:
         print(f"bench_serve: {len(questions)} questions from {args.set}; paired in-process / API", file=sys.stderr)
-        pair = paired(home, port, questions)
-        runs = []
-        for clients in CONCURRENCY:
-            n = len(questions) * max(1, -(-2 * clients // len(questions)))  # every question equally often
-            print(f"bench_serve: {clients} client(s), {n} requests", file=sys.stderr)
-            runs.append(served(port, questions, clients, n))
+        pair = paired(home, port, questions, warm)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+    runs = []
+    for clients in CONCURRENCY:
+        proc = start_server(home, port, home.root / "serve.log")
+        try:
+            served(port, [warm], 1, 1)
+            print(f"bench_serve: {clients} client(s), {len(load)} requests", file=sys.stderr)
+            runs.append(served(port, load, clients, len(load)))
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
     out = {
         "date": date.today().isoformat(), "cpu": cpu_model(), "cores": os.cpu_count(), "set": args.set,
         "route": "naive", "max_tokens": MAX_TOKENS, "paired": pair, "target_overhead": 0.10,
