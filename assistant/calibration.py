@@ -379,8 +379,7 @@ def recalibrate_after_change(home: Home, collection: str = "default", *, profile
         cal = calibrate_collection(home, collection, model=model, progress=progress)
     except RagftError as err:
         return {"error": err.one_line()}
-    return {**cal.summary(), "answer_modes": {k: v.get("mode") for k, v in cal.answer_modes.items()},
-            "measured_answer_mode": model is not None, "seconds": cal.seconds}
+    return {**cal.summary(), "answer_modes": {k: v.get("mode") for k, v in cal.answer_modes.items()}, "seconds": cal.seconds}
 
 
 def _unmeasured_model(home: Home, collection: str, profile: str | None):

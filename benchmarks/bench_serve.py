@@ -31,8 +31,10 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import Iterator
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -80,29 +82,34 @@ def pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 3)
 
 
-def paired(home: Home, port: int, questions: list[str], warm: str) -> dict:
-    """Each question in this process, then through the API: the same machine state for both."""
+def api_client(port: int):
     from openai import OpenAI
 
+    return OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=600)
+
+
+def ask_api(client, question: str) -> str:
+    """``ragft-naive``'s answer through the API, with the settings of the in-process route."""
+    reply = client.chat.completions.create(model="ragft-naive", max_tokens=MAX_TOKENS, temperature=0,
+                                           messages=[{"role": "user", "content": question}])
+    return reply.choices[0].message.content
+
+
+def paired(home: Home, port: int, questions: list[str], warm: str) -> dict:
+    """Each question in this process, then through the API: the same machine state for both."""
     from assistant.routes import RouteContext, build_route
     from rag.chat_model import GenerationOptions
 
     route = build_route("naive", RouteContext(home=home, options=GenerationOptions(max_tokens=MAX_TOKENS, deterministic=True)))
-    client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=600)
-
-    def served_one(q: str) -> str:
-        reply = client.chat.completions.create(model="ragft-naive", max_tokens=MAX_TOKENS, temperature=0,
-                                               messages=[{"role": "user", "content": q}])
-        return reply.choices[0].message.content
-
-    route.answer(warm), served_one(warm)  # warm both (a question not measured): models loaded
+    client = api_client(port)
+    route.answer(warm), ask_api(client, warm)  # warm both (a question not measured): models loaded
     local, remote, same = [], [], 0
     for q in questions:
         t = time.perf_counter()
         a = route.answer(q).answer
         local.append(time.perf_counter() - t)
         t = time.perf_counter()
-        b = served_one(q)
+        b = ask_api(client, q)
         remote.append(time.perf_counter() - t)
         same += a == b
     route.close()
@@ -111,6 +118,17 @@ def paired(home: Home, port: int, questions: list[str], warm: str) -> dict:
             "in_process_total_s": round(sum(local), 2), "served_total_s": round(sum(remote), 2),
             "overhead": round(p50_remote / p50_local - 1, 4), "overhead_total": round(sum(remote) / sum(local) - 1, 4),
             "same_answers": f"{same}/{len(questions)}"}
+
+
+@contextmanager
+def serving(home: Home, port: int) -> Iterator[None]:
+    """``ragft serve`` on 127.0.0.1:PORT for the block, stopped after it."""
+    proc = start_server(home, port, home.root / "serve.log")
+    try:
+        yield
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def start_server(home: Home, port: int, log: Path) -> subprocess.Popen:
@@ -134,29 +152,27 @@ def start_server(home: Home, port: int, log: Path) -> subprocess.Popen:
     raise SystemExit(f"bench_serve: ragft serve did not start: {log.read_text()[-1500:]}")
 
 
-def served(port: int, questions: list[str], clients: int, n: int) -> dict:
-    from openai import OpenAI
+def served(port: int, questions: list[str], clients: int) -> dict:
+    """Every question once through the API from ``clients`` concurrent clients."""
+    client = api_client(port)
 
-    client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0, timeout=600)
-
-    def ask(i: int) -> tuple[float, str | None, str | None]:
+    def ask(question: str) -> tuple[float, str | None]:
         t = time.perf_counter()
         try:
-            reply = client.chat.completions.create(model="ragft-naive", max_tokens=MAX_TOKENS, temperature=0,
-                                                   messages=[{"role": "user", "content": questions[i % len(questions)]}])
-            return time.perf_counter() - t, reply.choices[0].message.content, None
+            ask_api(client, question)
+            return time.perf_counter() - t, None
         except Exception as exc:  # counted, not raised: errors under load are the figure
-            return time.perf_counter() - t, None, f"{type(exc).__name__}: {exc}"
+            return time.perf_counter() - t, f"{type(exc).__name__}: {exc}"
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=clients) as pool:
-        results = list(pool.map(ask, range(n)))
+        results = list(pool.map(ask, questions))
     wall = time.perf_counter() - start
-    latencies = [r[0] for r in results if r[2] is None]
-    return {"clients": clients, "requests": n, "errors": sum(r[2] is not None for r in results),
-            "first_error": next((r[2] for r in results if r[2]), None), "wall_s": round(wall, 2),
+    latencies = [r[0] for r in results if r[1] is None]
+    return {"clients": clients, "requests": len(questions), "errors": sum(r[1] is not None for r in results),
+            "first_error": next((r[1] for r in results if r[1]), None), "wall_s": round(wall, 2),
             "throughput_rps": round(len(latencies) / wall, 3), "latency_p50_s": pct(latencies, 0.5) if latencies else None,
-            "latency_p95_s": pct(latencies, 0.95) if latencies else None, "answers": [r[1] for r in results]}
+            "latency_p95_s": pct(latencies, 0.95) if latencies else None}
 
 
 def free_port() -> int:
@@ -179,27 +195,19 @@ def main() -> None:
     questions, load = pool[: args.requests], pool[: args.load_requests]
     warm = pool[-1]  # asked first on every fresh server, never measured
     port = free_port()
-    proc = start_server(home, port, home.root / "serve.log")
-    try:
+    with serving(home, port):
         print(f"bench_serve: {len(questions)} questions from {args.set}; paired in-process / API", file=sys.stderr)
         pair = paired(home, port, questions, warm)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     runs = []
     for clients in CONCURRENCY:
-        proc = start_server(home, port, home.root / "serve.log")
-        try:
-            served(port, [warm], 1, 1)
+        with serving(home, port):
+            ask_api(api_client(port), warm)
             print(f"bench_serve: {clients} client(s), {len(load)} requests", file=sys.stderr)
-            runs.append(served(port, load, clients, len(load)))
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            runs.append(served(port, load, clients))
     out = {
         "date": date.today().isoformat(), "cpu": cpu_model(), "cores": os.cpu_count(), "set": args.set,
         "route": "naive", "max_tokens": MAX_TOKENS, "paired": pair, "target_overhead": 0.10,
-        "served": [{k: v for k, v in r.items() if k != "answers"} for r in runs],
+        "served": runs,
     }
     (REPO / "benchmarks" / "out").mkdir(exist_ok=True)
     (REPO / "benchmarks" / "out" / "serve.json").write_text(json.dumps(out, indent=1))

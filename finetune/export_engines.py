@@ -33,6 +33,7 @@ from typing import Any
 
 from finetune import registry
 from ingestion.errors import ConfigError, TrainingError
+from ingestion.files import replace_dir
 from ingestion.home import Home
 
 # vLLM's LoRA support (vllm/lora): ranks it allocates for, and the linear layers of llama/qwen2 it
@@ -61,24 +62,6 @@ class EngineExport:
                 "commands": self.commands, "notes": self.notes, "seconds": self.seconds}
 
 
-def _complete_entry(home: Home, name: str) -> dict[str, Any]:
-    entry = registry.read_entry(home, name)
-    if entry.get("status") != "complete":
-        raise TrainingError(f"adapter {name} has not finished training (status {entry.get('status')})",
-                            fix="re-run the `ragft finetune` command to resume it")
-    return entry
-
-
-def _replace_dir(tmp: Path, out: Path) -> None:
-    """Swap a fully written ``tmp`` into ``out``: an export is complete or absent, never half-written."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
-        out.rename(old)
-        shutil.rmtree(old, ignore_errors=True)
-    tmp.rename(out)
-
-
 # --------------------------------------------------------------------------------------------
 # vLLM: the PEFT LoRA directory
 # --------------------------------------------------------------------------------------------
@@ -105,7 +88,7 @@ def vllm_problems(config: dict[str, Any]) -> list[str]:
 
 def export_vllm(home: Home, name: str) -> EngineExport:
     start = time.perf_counter()
-    entry = _complete_entry(home, name)
+    entry = registry.complete_entry(home, name)
     folder = registry.adapter_dir(home, name)
     config_path = folder / "adapter_config.json"
     weights = folder / "adapter_model.safetensors"
@@ -135,7 +118,7 @@ def export_vllm(home: Home, name: str) -> EngineExport:
     # --route base: the served adapter answers from its weights, as the finetuned route does
     commands = [served, f"ragft ask QUESTION --route base --model openai:{name}@http://127.0.0.1:8000/v1"]
     (tmp / "SERVE.md").write_text(_serve_md(name, commands, notes), encoding="utf-8")
-    _replace_dir(tmp, out)
+    replace_dir(tmp, out)
     result = EngineExport(name, "vllm", out, sorted(p.name for p in out.iterdir()), commands, notes,
                           round(time.perf_counter() - start, 2))
     registry.record_export(home, name, {"format": "vllm", "quant": None, "path": str(out), "commands": commands,
@@ -196,7 +179,7 @@ def export_ollama(home: Home, name: str, *, quant: str = "q8_0", tokenizer_gguf:
     from finetune.export_gguf import export_adapter
 
     start = time.perf_counter()
-    entry = _complete_entry(home, name)
+    entry = registry.complete_entry(home, name)
     gguf = next((Path(e["path"]) for e in entry.get("exports") or []
                  if e.get("format") == "gguf" and e.get("quant") == quant and (e.get("verification") or {}).get("passed")
                  and Path(e["path"]).is_file()), None)
@@ -226,7 +209,7 @@ def export_ollama(home: Home, name: str, *, quant: str = "q8_0", tokenizer_gguf:
     commands = [f"ollama create {name} -f {out / 'Modelfile'}", f"ollama run {name}",
                 f"ragft ask QUESTION --route base --model openai:{name}@http://127.0.0.1:11434/v1"]
     (tmp / "SERVE.md").write_text(_serve_md(name, commands, notes), encoding="utf-8")
-    _replace_dir(tmp, out)
+    replace_dir(tmp, out)
     registry.record_export(home, name, {"format": "ollama", "quant": quant, "path": str(out), "gguf": str(gguf),
                                         "commands": commands, "created_at": registry.now_iso()})
     return EngineExport(name, "ollama", out, sorted(p.name for p in out.iterdir()), commands, notes,

@@ -96,10 +96,7 @@ def run(launch: Launch, argv: list[str], home: Home) -> dict[str, Any]:
     env = {**os.environ, "RAGFT_HOME": str(home.root),
            "PYTHONPATH": os.pathsep.join(filter(None, [repo, os.environ.get("PYTHONPATH")]))}
     print(f"ragft finetune: launching {launch.num_processes} processes with accelerate", file=sys.stderr, flush=True)
-    try:
-        proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    except KeyboardInterrupt:  # the processes got the same Ctrl-C and checkpointed
-        raise
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)  # Ctrl-C reaches the processes too: they checkpoint
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode == 130:
         raise KeyboardInterrupt

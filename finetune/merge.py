@@ -22,6 +22,7 @@ from pathlib import Path
 
 from finetune import registry
 from ingestion.errors import ModelError, TrainingError
+from ingestion.files import replace_dir
 from ingestion.home import Home
 
 MERGED_DIRNAME = "merged"
@@ -65,11 +66,7 @@ def merge_into(base_path: str, adapter_dir: Path, out: Path) -> MergeResult:
     try:
         merged.save_pretrained(str(tmp), safe_serialization=True)
         tokenizer.save_pretrained(str(tmp))
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            out.rename(old)
-            shutil.rmtree(old, ignore_errors=True)
-        tmp.rename(out)
+        replace_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     size = sum(p.stat().st_size for p in out.glob("*.safetensors"))
@@ -78,10 +75,7 @@ def merge_into(base_path: str, adapter_dir: Path, out: Path) -> MergeResult:
 
 def merge_adapter(home: Home, name: str, *, quiet: bool = False) -> MergeResult:
     """Merge a registered adapter; records ``merged_dir`` in its registry entry."""
-    entry = registry.read_entry(home, name)
-    if entry.get("status") != "complete":
-        raise TrainingError(f"adapter {name} has not finished training (status {entry.get('status')})",
-                            fix="re-run the `ragft finetune` command to resume it")
+    entry = registry.complete_entry(home, name)
     folder = registry.adapter_dir(home, name)
     if not quiet:
         print(f"ragft: merging adapter {name} into {entry['base']['ref']}...", file=sys.stderr, flush=True)

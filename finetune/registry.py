@@ -129,6 +129,15 @@ def write_entry(home: Home, name: str, entry: dict[str, Any]) -> None:
     write_atomic(folder / ENTRY_FILE, (json.dumps(entry, indent=2, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
 
 
+def complete_entry(home: Home, name: str) -> dict[str, Any]:
+    """The entry of an adapter whose training finished (merging and exporting start from it)."""
+    entry = read_entry(home, name)
+    if entry.get("status") != "complete":
+        raise TrainingError(f"adapter {name} has not finished training (status {entry.get('status')})",
+                            fix="re-run the `ragft finetune` command to resume it")
+    return entry
+
+
 def update_entry(home: Home, name: str, **changes: Any) -> dict[str, Any]:
     entry = read_entry(home, name)
     entry.update(changes)

@@ -449,11 +449,13 @@ def adapter_digest(tensors: dict[str, Any]) -> str:
     equal weights. Takes a PEFT state dict or what ``safetensors`` loads from the saved file."""
     import hashlib
 
+    import torch
+
     h = hashlib.sha256()
     for key in sorted(tensors):
         t = tensors[key].detach().to("cpu").contiguous()
         h.update(f"{key}|{t.dtype}|{tuple(t.shape)}|".encode())
-        h.update(t.view(-1).view(__import__("torch").uint8).numpy().tobytes())
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
 

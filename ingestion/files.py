@@ -24,6 +24,19 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
+def replace_dir(tmp: Path, out: Path) -> None:
+    """Swap a fully written folder ``tmp`` into ``out`` (replacing what was there): the folder is
+    the old one or the new one, never half-written."""
+    import shutil
+
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{os.getpid()}"
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        shutil.rmtree(old, ignore_errors=True)
+    tmp.rename(out)
+
+
 def file_sha256(path: Path) -> str:
     """Hex SHA-256 of a file's bytes, read in blocks (documents and datasets can be large)."""
     with open(path, "rb") as handle:

@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Train a LoRA/QLoRA adapter on an instruction dataset (see `ragft dataset build`).")
     helps, types = field_help(), field_types()
     for f in dataclasses.fields(TrainConfig):
-        flag = "--" + f.name.replace("_", "-")
+        flag = _flag(f.name)
         kind, choices = types[f.name]
         text = helps.get(f.name, "").replace("%", "%%")  # argparse %-formats help strings
         preset_values = {name: values[f.name] for name, values in PRESETS.items() if f.name in values}
@@ -56,6 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="CPU threads for torch (default: one per core; on a busy machine fewer can be faster)")
     add_json_flag(p)
     p.set_defaults(handler=run, render=render)
+
+
+def _flag(field_name: str) -> str:
+    """The CLI flag of a TrainConfig field (``lora_r`` -> ``--lora-r``)."""
+    return "--" + field_name.replace("_", "-")
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
@@ -97,9 +102,9 @@ def launch_argv(config: TrainConfig, args: argparse.Namespace) -> list[str]:
         value = getattr(config, f.name)
         if value is None:
             continue
-        flag = "--" + f.name.replace("_", "-")
+        flag = _flag(f.name)
         if isinstance(value, bool):
-            argv.append(flag if value else "--no-" + f.name.replace("_", "-"))
+            argv.append(flag if value else "--no-" + flag[2:])
         else:
             argv += [flag, str(value)]
     argv += ["--resume"] * args.resume + ["--overwrite"] * args.overwrite + ["--no-merge"] * (not args.merge)

@@ -58,10 +58,8 @@ def _calibrate(args: argparse.Namespace) -> dict:
     from assistant.cli.common import profile_of
 
     with progress_bar("calibrate", unit="question") as update:
-        out = recalibrate_after_change(home_of(args), args.collection, profile=profile_of(args),
-                                       progress=lambda d, t: update(d, t, ""))
-    out.pop("measured_answer_mode", None)
-    return out
+        return recalibrate_after_change(home_of(args), args.collection, profile=profile_of(args),
+                                        progress=lambda d, t: update(d, t, ""))
 
 
 def render(payload: dict) -> str:
